@@ -1,0 +1,183 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"go.podman.io/image/v5/manifest"
+
+	"github.com/policy-plugins/sigstore/protocol"
+)
+
+// Evaluate answers one verify request: a pure function of the request and the trust
+// files its config names. A config that cannot be used is an INVALID_CONFIG error;
+// everything about the signatures is a verdict.
+func Evaluate(req *protocol.VerifyRequest) (*protocol.VerifyResponse, error) {
+	cfg, errs, _ := ParseConfig(req.Config)
+	if len(errs) > 0 {
+		return nil, invalidConfig(errs)
+	}
+	return cfg.Evaluate(&req.Image, req.Signatures), nil
+}
+
+func invalidConfig(errs []protocol.ConfigProblem) error {
+	msg := errs[0].Path + ": " + errs[0].Message
+	if len(errs) > 1 {
+		msg += fmt.Sprintf(" (and %d more; run validate-config)", len(errs)-1)
+	}
+	return protocol.Errorf(protocol.CodeInvalidConfig, "%s", msg)
+}
+
+// evaluation is the state of one Evaluate call.
+type evaluation struct {
+	cfg            *Config
+	image          *protocol.Image
+	manifestDigest digest.Digest
+}
+
+// outcome is the decision for one signature: accepted when signature is set.
+type outcome struct {
+	accepted *verifiedSignature
+	signed   *string // the reference the signature names, if any
+	reason   string
+}
+
+func reject(format string, args ...any) outcome {
+	return outcome{reason: oneLine(fmt.Sprintf(format, args...))}
+}
+
+// Evaluate decides the signatures of one image. The first accepted signature ends
+// the work; the ones after it are reported as not evaluated.
+func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature) *protocol.VerifyResponse {
+	resp := &protocol.VerifyResponse{Signatures: make([]protocol.SignatureResult, len(signatures))}
+	manifestDigest, err := manifest.Digest(image.Manifest)
+	if err != nil {
+		resp.Verdict = protocol.VerdictReject
+		resp.Reason = oneLine("cannot compute the manifest digest: " + err.Error())
+		for i := range signatures {
+			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
+		}
+		return resp
+	}
+	resp.ManifestDigest = manifestDigest.String()
+	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest}
+
+	var rejections []string
+	for i := range signatures {
+		if resp.Accepted != nil {
+			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
+			continue
+		}
+		out := e.evaluateSignature(&signatures[i])
+		if out.accepted == nil {
+			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: out.reason}
+			rejections = append(rejections, fmt.Sprintf("signature %d: %s", i, out.reason))
+			continue
+		}
+		resp.Signatures[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
+		resp.Accepted = accepted(i, signatures[i].Format, out)
+	}
+
+	switch {
+	case resp.Accepted != nil:
+		resp.Verdict = protocol.VerdictAccept
+		resp.Reason = acceptReason(resp.Accepted)
+	case len(signatures) == 0:
+		resp.Verdict = protocol.VerdictReject
+		resp.Reason = "no signatures: the image is not signed (or the host found none of the formats " + strings.Join(c.enabledFormats(), ", ") + ")"
+	default:
+		resp.Verdict = protocol.VerdictReject
+		resp.Reason = "no signature accepted: " + strings.Join(rejections, "; ")
+	}
+	return resp
+}
+
+func (e *evaluation) evaluateSignature(sig *protocol.Signature) outcome {
+	if sig.Unknown {
+		return reject("unknown signature format %q", sig.Format)
+	}
+	if !e.cfg.formats[sig.Format] {
+		return reject("signature format %s is turned off by signatureFormats", sig.Format)
+	}
+	switch sig.Format {
+	case protocol.FormatSigstoreJSON:
+		return e.evaluateLegacy(sig)
+	default:
+		return e.evaluateBundle(sig)
+	}
+}
+
+// bindLegacyPayload checks that a verified cosign payload names this manifest and
+// an acceptable reference, as sigstoreSigned does.
+func (e *evaluation) bindLegacyPayload(payload *simpleSigningPayload, verified *verifiedSignature) outcome {
+	matches, err := manifest.MatchesDigest(e.image.Manifest, payload.dockerManifestDigest)
+	if err != nil {
+		return reject("signature names manifest digest %s, which cannot be checked: %v", payload.dockerManifestDigest, err)
+	}
+	if !matches {
+		return reject("signature is for manifest digest %s, not this manifest (%s)", payload.dockerManifestDigest, e.manifestDigest)
+	}
+	ref := payload.dockerReference
+	if reason := e.checkSignedReference(&ref); reason != "" {
+		return reject("%s", reason)
+	}
+	return outcome{accepted: verified, signed: &ref}
+}
+
+// checkSignedReference applies signedIdentity to the reference a signature names;
+// nil means it names none (a cosign v3 bundle).
+func (e *evaluation) checkSignedReference(signed *string) string {
+	si := e.cfg.signedIdentity
+	if si.kind == signedIdentityDigestOnly {
+		return ""
+	}
+	if signed == nil {
+		return fmt.Sprintf("signature names no image, only its digest; signedIdentity %s needs a reference (use {\"type\": \"digestOnly\"} to accept digest-only signatures)", si.kind)
+	}
+	if !si.matches(e.image.DockerReference, *signed) {
+		image := "(none)"
+		if e.image.DockerReference != nil {
+			image = *e.image.DockerReference
+		}
+		return fmt.Sprintf("signature for %s is not accepted for %s by signedIdentity %s", *signed, image, si.kind)
+	}
+	return ""
+}
+
+func accepted(index int, format string, out outcome) *protocol.Accepted {
+	a := &protocol.Accepted{
+		Signature:       index,
+		Format:          format,
+		Issuer:          out.accepted.issuer,
+		Subject:         out.accepted.subject,
+		PublicKey:       out.accepted.publicKey,
+		SignedReference: out.signed,
+	}
+	if out.accepted.time != nil {
+		t := formatTime(*out.accepted.time)
+		a.Time = &t
+	}
+	return a
+}
+
+func acceptReason(a *protocol.Accepted) string {
+	switch {
+	case a.Subject != nil:
+		return fmt.Sprintf("signature %d accepted: issuer %s, subject %s", a.Signature, *a.Issuer, *a.Subject)
+	case a.PublicKey != nil:
+		return fmt.Sprintf("signature %d accepted: public key %s", a.Signature, *a.PublicKey)
+	default:
+		return fmt.Sprintf("signature %d accepted", a.Signature)
+	}
+}
+
+func (c *Config) enabledFormats() []string {
+	var out []string
+	for _, f := range SignatureFormats() {
+		if c.formats[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}

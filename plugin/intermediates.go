@@ -1,0 +1,48 @@
+package plugin
+
+import (
+	"crypto/x509"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+)
+
+// withIntermediates lends a signature's own chain certificates to the trusted Fulcio
+// CAs as path-building candidates. sigstore-go reads a bundle's chain only for v0.3
+// bundles, but cosign's chain annotation (and containers/image) rely on it for the
+// intermediate. This is safe: an intermediate in the pool is never an anchor, the
+// chain must still end at a trusted root, and every CA's validity window still
+// applies. Self-signed and non-CA certificates are left out; they can only be roots
+// (which must come from the trust material) or noise.
+func withIntermediates(material root.TrustedMaterial, untrustedChain []*x509.Certificate) root.TrustedMaterial {
+	var candidates []*x509.Certificate
+	for _, c := range untrustedChain {
+		if c.IsCA && c.CheckSignatureFrom(c) != nil {
+			candidates = append(candidates, c)
+		}
+	}
+	if len(candidates) == 0 {
+		return material
+	}
+	return &lentIntermediates{TrustedMaterial: material, candidates: candidates}
+}
+
+type lentIntermediates struct {
+	root.TrustedMaterial
+	candidates []*x509.Certificate
+}
+
+func (l *lentIntermediates) FulcioCertificateAuthorities() []root.CertificateAuthority {
+	cas := l.TrustedMaterial.FulcioCertificateAuthorities()
+	out := make([]root.CertificateAuthority, len(cas))
+	for i, ca := range cas {
+		fca, ok := ca.(*root.FulcioCertificateAuthority)
+		if !ok {
+			out[i] = ca
+			continue
+		}
+		lent := *fca
+		lent.Intermediates = append(append([]*x509.Certificate{}, fca.Intermediates...), l.candidates...)
+		out[i] = &lent
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package plugin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/policy-plugins/sigstore/protocol"
+)
+
+// Annotations of a cosign signature layer, and its MIME type.
+const (
+	legacyMIMEType       = "application/vnd.dev.cosign.simplesigning.v1+json"
+	annotationSignature  = "dev.cosignproject.cosign/signature"
+	annotationCert       = "dev.sigstore.cosign/certificate"
+	annotationChain      = "dev.sigstore.cosign/chain"
+	annotationRekorSET   = "dev.sigstore.cosign/bundle"
+	legacyBundleMIMEType = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+)
+
+// untrustedLegacy holds what a cosign .sig layer claims, parsed but not verified.
+type untrustedLegacy struct {
+	payload   []byte
+	signature []byte
+	certs     []*x509.Certificate // leaf first, then the chain annotation's certificates
+	set       *untrustedRekorSET  // nil when the annotation is absent
+}
+
+// evaluateLegacy decides one sigstore-json signature: cryptography through
+// sigstore-go (the signature becomes a v0.1 bundle: a message signature with a
+// hashedrekord entry and its inclusion promise), then identity, then the payload's
+// binding to this image.
+func (e *evaluation) evaluateLegacy(sig *protocol.Signature) outcome {
+	if sig.MIMEType != legacyMIMEType {
+		return reject("unexpected MIME type %q for a cosign signature (want %s)", sig.MIMEType, legacyMIMEType)
+	}
+	untrusted, reason := parseUntrustedLegacy(sig, e.cfg.trust.keys == nil)
+	if reason != "" {
+		return reject("%s", reason)
+	}
+	var verified *verifiedSignature
+	if e.cfg.trust.keys != nil {
+		verified, reason = e.verifyLegacyWithKeys(untrusted)
+	} else {
+		verified, reason = e.verifyLegacyWithCertificate(untrusted)
+	}
+	if reason != "" {
+		return reject("%s", reason)
+	}
+	verifiedPayload := untrusted.payload
+	payload, err := parseSimpleSigningPayload(verifiedPayload)
+	if err != nil {
+		return reject("invalid signed payload: %v", err)
+	}
+	return e.bindLegacyPayload(payload, verified)
+}
+
+func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLegacy, string) {
+	untrustedAnnotations := sig.Annotations
+	u := &untrustedLegacy{payload: sig.Payload}
+	untrustedB64, ok := untrustedAnnotations[annotationSignature]
+	if !ok {
+		return nil, "missing " + annotationSignature + " annotation"
+	}
+	var err error
+	if u.signature, err = base64.StdEncoding.DecodeString(untrustedB64); err != nil {
+		return nil, "invalid base64 in " + annotationSignature + " annotation"
+	}
+	if untrustedSET, ok := untrustedAnnotations[annotationRekorSET]; ok {
+		if u.set, err = parseUntrustedRekorSET([]byte(untrustedSET)); err != nil {
+			return nil, fmt.Sprintf("invalid Rekor SET in %s annotation: %v", annotationRekorSET, err)
+		}
+	}
+	if !needCert {
+		// A key-based requirement ignores any certificate, as sigstoreSigned does.
+		return u, ""
+	}
+	untrustedCertPEM, ok := untrustedAnnotations[annotationCert]
+	if !ok {
+		return nil, "missing " + annotationCert + " annotation: the signature has no certificate (signed with a key?)"
+	}
+	leaves, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(untrustedCertPEM))
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("invalid certificate in %s annotation: %v", annotationCert, err)
+	case len(leaves) != 1:
+		return nil, fmt.Sprintf("%s annotation holds %d certificates, want exactly 1", annotationCert, len(leaves))
+	}
+	u.certs = leaves
+	if untrustedChainPEM, ok := untrustedAnnotations[annotationChain]; ok {
+		chain, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(untrustedChainPEM))
+		if err != nil {
+			return nil, fmt.Sprintf("invalid certificate chain in %s annotation: %v", annotationChain, err)
+		}
+		u.certs = append(u.certs, chain...)
+	}
+	if u.set == nil {
+		return nil, "missing " + annotationRekorSET + " annotation: a certificate signature needs a Rekor SET to prove when it was made"
+	}
+	return u, ""
+}
+
+func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedSignature, string) {
+	entity, err := u.bundle(certificateMaterial(u.certs))
+	if err != nil {
+		return nil, err.Error()
+	}
+	opts := []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1)}
+	if e.cfg.requireSCT {
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+	}
+	material := withIntermediates(e.cfg.trust.material, u.certs[1:])
+	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
+	if err != nil {
+		return nil, explainFailure(err, material, u.certs, u.set)
+	}
+	return e.certificateSignature(u.certs[0], result)
+}
+
+func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignature, string) {
+	opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
+	set := u.set
+	if e.cfg.trust.keysNeedLog {
+		if set == nil {
+			return nil, "missing " + annotationRekorSET + " annotation: the config names a transparency log, so a Rekor SET is required"
+		}
+		opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1)}
+	} else {
+		set = nil // no log to check it against: sigstoreSigned ignores it too
+	}
+	var reasons []string
+	for _, key := range e.cfg.trust.keys {
+		withKey := *u
+		withKey.set = set
+		entity, err := withKey.bundle(keyMaterial(key.id))
+		if err != nil {
+			return nil, err.Error()
+		}
+		result, err := runVerifier(key.material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts, verify.WithKey())
+		if err == nil {
+			return keySignature(key, result), ""
+		}
+		reasons = append(reasons, explainFailure(err, key.material, nil, set))
+	}
+	if len(reasons) == 1 {
+		return nil, reasons[0]
+	}
+	return nil, fmt.Sprintf("no trusted key verifies the signature (%d keys tried; first: %s)", len(reasons), reasons[0])
+}
+
+func certificateMaterial(certs []*x509.Certificate) *protobundle.VerificationMaterial {
+	chain := &protocommon.X509CertificateChain{}
+	for _, c := range certs {
+		chain.Certificates = append(chain.Certificates, &protocommon.X509Certificate{RawBytes: c.Raw})
+	}
+	return &protobundle.VerificationMaterial{
+		Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: chain},
+	}
+}
+
+func keyMaterial(hint string) *protobundle.VerificationMaterial {
+	return &protobundle.VerificationMaterial{
+		Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: hint}},
+	}
+}
+
+// bundle converts the legacy signature into a v0.1 Sigstore bundle so that one
+// well-reviewed verifier checks both formats.
+func (u *untrustedLegacy) bundle(material *protobundle.VerificationMaterial) (*bundle.Bundle, error) {
+	if u.set != nil {
+		material.TlogEntries = []*protorekor.TransparencyLogEntry{{
+			LogIndex:          u.set.logIndex,
+			LogId:             &protocommon.LogId{KeyId: u.set.logID},
+			KindVersion:       &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"},
+			IntegratedTime:    u.set.integratedTime,
+			InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: u.set.signedEntryTimestamp},
+			CanonicalizedBody: u.set.body,
+		}}
+	}
+	digest := sha256.Sum256(u.payload)
+	pb := &protobundle.Bundle{
+		MediaType:            legacyBundleMIMEType,
+		VerificationMaterial: material,
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
+			Signature:     u.signature,
+		}},
+	}
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		return nil, fmt.Errorf("malformed signature: %v", err)
+	}
+	return b, nil
+}

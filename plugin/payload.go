@@ -1,0 +1,112 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/policy-plugins/sigstore/protocol/strictjson"
+)
+
+// cosignSignatureType is critical.type of every cosign simple-signing payload.
+const cosignSignatureType = "cosign container image signature"
+
+// simpleSigningPayload is the part of a verified cosign payload that binds it to an
+// image. It is only ever built from bytes whose signature has been verified.
+type simpleSigningPayload struct {
+	dockerReference      string
+	dockerManifestDigest digest.Digest
+}
+
+// parseSimpleSigningPayload parses a cosign payload with containers/image's rules:
+// exactly the keys critical and optional at the top, exactly type, image and
+// identity in critical, exactly one key in each of those, optional null or an
+// object whose creator is a string and timestamp an integer. Anything else is
+// rejected, because a payload a verifier misreads is a signature it misapplies.
+func parseSimpleSigningPayload(verifiedPayload []byte) (*simpleSigningPayload, error) {
+	if err := strictjson.Validate(verifiedPayload, "payload"); err != nil {
+		return nil, err
+	}
+	top, err := exactFields("payload", verifiedPayload, "critical", "optional")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOptional(top["optional"]); err != nil {
+		return nil, err
+	}
+	critical, err := exactFields("payload.critical", top["critical"], "type", "image", "identity")
+	if err != nil {
+		return nil, err
+	}
+	typ, err := strictjson.String("payload.critical.type", critical["type"])
+	if err != nil {
+		return nil, err
+	}
+	if typ != cosignSignatureType {
+		return nil, fmt.Errorf("payload.critical.type: unrecognized signature type %q", typ)
+	}
+	image, err := exactFields("payload.critical.image", critical["image"], "docker-manifest-digest")
+	if err != nil {
+		return nil, err
+	}
+	digestString, err := strictjson.String("payload.critical.image.docker-manifest-digest", image["docker-manifest-digest"])
+	if err != nil {
+		return nil, err
+	}
+	manifestDigest, err := digest.Parse(digestString)
+	if err != nil {
+		return nil, fmt.Errorf("payload.critical.image.docker-manifest-digest: invalid digest %q: %v", digestString, err)
+	}
+	identity, err := exactFields("payload.critical.identity", critical["identity"], "docker-reference")
+	if err != nil {
+		return nil, err
+	}
+	ref, err := strictjson.String("payload.critical.identity.docker-reference", identity["docker-reference"])
+	if err != nil {
+		return nil, err
+	}
+	return &simpleSigningPayload{dockerReference: ref, dockerManifestDigest: manifestDigest}, nil
+}
+
+// exactFields decodes an object that must have exactly the given keys.
+func exactFields(path strictjson.Path, raw json.RawMessage, keys ...string) (map[string]json.RawMessage, error) {
+	obj, err := strictjson.NewObject(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]json.RawMessage, len(keys))
+	for _, k := range keys {
+		v, ok := obj.Raw(k)
+		if !ok {
+			return nil, &strictjson.Error{Path: path.Key(k), Message: "required field is missing"}
+		}
+		out[k] = v
+	}
+	return out, obj.Close()
+}
+
+// checkOptional accepts what cosign writes in optional: null, or annotations in
+// which creator and timestamp, the two keys containers/image interprets, are typed.
+func checkOptional(raw json.RawMessage) error {
+	if strictjson.IsNull(raw) {
+		return nil
+	}
+	obj, err := strictjson.NewObject("payload.optional", raw)
+	if err != nil {
+		return err
+	}
+	if v, ok := obj.Raw("creator"); ok {
+		if _, err := strictjson.String("payload.optional.creator", v); err != nil {
+			return err
+		}
+	}
+	if v, ok := obj.Raw("timestamp"); ok {
+		var f float64
+		if err := json.Unmarshal(v, &f); err != nil || f != math.Trunc(f) {
+			return &strictjson.Error{Path: "payload.optional.timestamp", Message: "must be an integer"}
+		}
+	}
+	return nil // other optional keys are free-form annotations
+}

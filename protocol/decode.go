@@ -1,0 +1,211 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/policy-plugins/sigstore/protocol/strictjson"
+)
+
+// DecodeVerifyRequest decodes a verify request strictly: malformed JSON, duplicate
+// keys at any depth, unknown fields, bad base64 and a wrong kind are INVALID_REQUEST;
+// another apiVersion is UNSUPPORTED_API_VERSION. The config is checked for syntax
+// here and interpreted by the plugin.
+func DecodeVerifyRequest(data []byte) (*VerifyRequest, error) {
+	obj, err := openMessage(data, KindVerifyRequest)
+	if err != nil {
+		return nil, err
+	}
+	req := &VerifyRequest{APIVersion: APIVersion, Kind: KindVerifyRequest}
+	if req.RequestID, err = obj.NullableString("requestID"); err != nil {
+		return nil, invalid(err)
+	}
+	if req.Config, err = requiredRaw(obj, "config"); err != nil {
+		return nil, err
+	}
+	imageRaw, err := requiredRaw(obj, "image")
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeImage(obj.Path.Key("image"), imageRaw, &req.Image); err != nil {
+		return nil, err
+	}
+	sigsRaw, err := requiredRaw(obj, "signatures")
+	if err != nil {
+		return nil, err
+	}
+	elems, err := strictjson.Array(obj.Path.Key("signatures"), sigsRaw)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	req.Signatures = make([]Signature, len(elems))
+	for i, e := range elems {
+		if err := decodeSignature(obj.Path.Key("signatures").Index(i), e, &req.Signatures[i]); err != nil {
+			return nil, err
+		}
+	}
+	return req, closeObject(obj)
+}
+
+// DecodeValidateConfigRequest decodes a validate-config request with the rules of
+// DecodeVerifyRequest.
+func DecodeValidateConfigRequest(data []byte) (*ValidateConfigRequest, error) {
+	obj, err := openMessage(data, KindValidateConfigRequest)
+	if err != nil {
+		return nil, err
+	}
+	req := &ValidateConfigRequest{APIVersion: APIVersion, Kind: KindValidateConfigRequest}
+	if req.Config, err = requiredRaw(obj, "config"); err != nil {
+		return nil, err
+	}
+	return req, closeObject(obj)
+}
+
+func decodeImage(path strictjson.Path, raw json.RawMessage, img *Image) error {
+	obj, err := strictjson.NewObject(path, raw)
+	if err != nil {
+		return invalid(err)
+	}
+	var present bool
+	if img.Transport, present, err = obj.String("transport"); err != nil || !present {
+		return missingOr(obj, "transport", err)
+	}
+	if !obj.Has("dockerReference") {
+		return missingOr(obj, "dockerReference", nil)
+	}
+	if img.DockerReference, err = obj.NullableString("dockerReference"); err != nil {
+		return invalid(err)
+	}
+	if img.Manifest, present, err = obj.Base64("manifest"); err != nil || !present {
+		return missingOr(obj, "manifest", err)
+	}
+	if len(img.Manifest) == 0 {
+		return invalid(&strictjson.Error{Path: path.Key("manifest"), Message: "must not be empty"})
+	}
+	if img.ManifestMIMEType, _, err = obj.String("manifestMIMEType"); err != nil {
+		return invalid(err)
+	}
+	return closeObject(obj)
+}
+
+func decodeSignature(path strictjson.Path, raw json.RawMessage, sig *Signature) error {
+	obj, err := strictjson.NewObject(path, raw)
+	if err != nil {
+		return invalid(err)
+	}
+	var present bool
+	if sig.Format, present, err = obj.String("format"); err != nil || !present {
+		return missingOr(obj, "format", err)
+	}
+	switch sig.Format {
+	case FormatSigstoreJSON:
+		if sig.MIMEType, present, err = obj.String("mimeType"); err != nil || !present {
+			return missingOr(obj, "mimeType", err)
+		}
+		if sig.Payload, present, err = obj.Base64("payload"); err != nil || !present {
+			return missingOr(obj, "payload", err)
+		}
+		if annotations, ok := obj.Raw("annotations"); ok {
+			if sig.Annotations, err = strictjson.StringMap(path.Key("annotations"), annotations); err != nil {
+				return invalid(err)
+			}
+		}
+	case FormatSigstoreBundle:
+		if sig.MediaType, _, err = obj.String("mediaType"); err != nil {
+			return invalid(err)
+		}
+		bundle, ok := obj.Raw("bundle")
+		if !ok {
+			return missingOr(obj, "bundle", nil)
+		}
+		if _, err := strictjson.NewObject(path.Key("bundle"), bundle); err != nil {
+			return invalid(err)
+		}
+		sig.Bundle = bundle
+	default:
+		// A format from a newer host: this entry is rejected by the plugin, the
+		// others are still evaluated. Its fields mean nothing to us, so none can be
+		// an ignored constraint.
+		sig.Unknown = true
+		return nil
+	}
+	return closeObject(obj)
+}
+
+// openMessage validates the document rules and the apiVersion and kind of a message.
+func openMessage(data []byte, kind string) (*strictjson.Object, error) {
+	if err := strictjson.Validate(data, ""); err != nil {
+		return nil, invalid(err)
+	}
+	obj, err := strictjson.NewObject("", data)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	version, present, err := obj.String("apiVersion")
+	if err != nil || !present {
+		return nil, missingOr(obj, "apiVersion", err)
+	}
+	if version != APIVersion {
+		return nil, Errorf(CodeUnsupportedAPIVersion, "apiVersion %q is not supported (want %q)", version, APIVersion)
+	}
+	gotKind, present, err := obj.String("kind")
+	if err != nil || !present {
+		return nil, missingOr(obj, "kind", err)
+	}
+	if gotKind != kind {
+		return nil, Errorf(CodeInvalidRequest, "kind: got %q, want %q", gotKind, kind)
+	}
+	return obj, nil
+}
+
+func requiredRaw(obj *strictjson.Object, key string) (json.RawMessage, error) {
+	raw, ok := obj.Raw(key)
+	if !ok {
+		return nil, missingOr(obj, key, nil)
+	}
+	return raw, nil
+}
+
+func missingOr(obj *strictjson.Object, key string, err error) error {
+	if err != nil {
+		return invalid(err)
+	}
+	return Errorf(CodeInvalidRequest, "%s: required field is missing", obj.Path.Key(key))
+}
+
+func closeObject(obj *strictjson.Object) error {
+	if err := obj.Close(); err != nil {
+		return invalid(err)
+	}
+	return nil
+}
+
+// invalid wraps a decoding error as INVALID_REQUEST, keeping an existing code.
+func invalid(err error) error {
+	var coded *CodedError
+	if errors.As(err, &coded) {
+		return coded
+	}
+	return &CodedError{Code: CodeInvalidRequest, Message: err.Error()}
+}
+
+// decodeErrorMessage decodes the Error object a plugin writes with exit status 1.
+func decodeErrorMessage(data []byte) (*Error, error) {
+	obj, err := openMessage(data, KindError)
+	if err != nil {
+		return nil, err
+	}
+	e := &Error{APIVersion: APIVersion, Kind: KindError}
+	var present bool
+	if e.Code, present, err = obj.String("code"); err != nil || !present {
+		return nil, missingOr(obj, "code", err)
+	}
+	if e.Message, present, err = obj.String("message"); err != nil || !present {
+		return nil, missingOr(obj, "message", err)
+	}
+	if err := closeObject(obj); err != nil {
+		return nil, fmt.Errorf("plugin error object: %w", err)
+	}
+	return e, nil
+}
