@@ -356,4 +356,3 @@ func TestCosignAttachSignature(t *testing.T) {
 	}
 	signed.verify(t, payload, layer.Annotations)
 }
-
