@@ -1,0 +1,52 @@
+package registry_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/policy-plugins/sigstore/internal/registry"
+)
+
+// registriesD writes a registries.d directory holding one file with yaml.
+func registriesD(t *testing.T, yaml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "test.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// testOptions talk plain HTTP to the loopback registry, with a registries.d
+// that enables sigstore attachments everywhere and an empty registries.conf
+// and auth file, so the host's configuration does not leak in.
+func testOptions(t *testing.T) registry.Options {
+	t.Helper()
+	return registry.Options{
+		Insecure:       true,
+		RegistriesDir:  registriesD(t, "default-docker:\n  use-sigstore-attachments: true\n"),
+		RegistriesConf: emptyFile(t, "registries.conf", ""),
+		AuthFile:       emptyFile(t, "auth.json", "{}"),
+	}
+}
+
+func emptyFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// open opens imageRef and closes it when the test ends; an error fails t.
+func open(t *testing.T, imageRef string, opts registry.Options) *registry.Image {
+	t.Helper()
+	img, err := registry.Open(t.Context(), imageRef, opts)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", imageRef, err)
+	}
+	t.Cleanup(func() { img.Close() })
+	return img
+}
