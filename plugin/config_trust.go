@@ -148,6 +148,9 @@ func parseTrust(p *problems, obj, fulcio *strictjson.Object) *trust {
 	}
 
 	switch {
+	case rekor != nil && roots == nil && cas == nil && keys == nil:
+		p.fail(configPath.Key("rekorPublicKeyPath"), "Rekor keys alone trust nothing: add fulcio.caPath or keyPath")
+		return nil
 	case roots == nil && cas == nil && keys == nil:
 		p.fail(configPath, "no trust material: set trustedRootPath(s), or fulcio.caPath|caData with rekorPublicKey*, or keyPath(s)|keyData(s)")
 		return nil
@@ -164,9 +167,6 @@ func parseTrust(p *problems, obj, fulcio *strictjson.Object) *trust {
 		// Parity with sigstoreSigned: a Fulcio certificate is short-lived, so only a
 		// transparency log's signed time says when it was valid.
 		p.fail(configPath.Key("fulcio"), "a Fulcio CA needs rekorPublicKeyPath (or rekorPublicKeyPaths, rekorPublicKeyData, rekorPublicKeyDatas)")
-		return nil
-	case rekor != nil && cas == nil && keys == nil:
-		p.fail(configPath.Key("rekorPublicKeyPath"), "Rekor keys alone trust nothing: add fulcio.caPath or keyPath")
 		return nil
 	}
 
