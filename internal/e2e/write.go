@@ -67,3 +67,22 @@ func put(t testing.TB, u *url.URL, contentType string, data []byte, want int) {
 		t.Fatalf("e2e: PUT %s: status %d, want %d: %s", u, resp.StatusCode, want, body)
 	}
 }
+
+// DeleteManifest deletes manifest digest of repository (StartRegistry's
+// registries allow deletes).
+func DeleteManifest(t testing.TB, repository, digest string) {
+	t.Helper()
+	host, path := splitRepository(t, repository)
+	req, err := http.NewRequest(http.MethodDelete, "http://"+host+"/v2/"+path+"/manifests/"+digest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := inspectClient.Do(req)
+	if err != nil {
+		t.Fatalf("e2e: DELETE %s: %v", req.URL, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("e2e: DELETE %s: status %d, want 202", req.URL, resp.StatusCode)
+	}
+}

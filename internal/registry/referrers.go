@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	ggcrtypes "github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/docker/reference"
@@ -59,7 +61,8 @@ type Bundle struct {
 // are ignored. A bundle referrer must be an OCI manifest whose subject is d,
 // with exactly one layer of its artifact type holding a JSON object of at most
 // MaxBundleSize bytes; anything else, more than MaxReferrers referrers, or a
-// failure to fetch is an error. No referrers is an empty result.
+// failure to fetch is an error. No referrers is an empty result; a listed
+// referrer whose manifest is gone (404) is skipped.
 //
 // Call it for a manifest Manifest or Instance returned: Bundles cannot tell a
 // missing image from one with no referrers.
@@ -99,6 +102,9 @@ func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error
 		}
 		seen[desc.Digest] = true
 		b, err := fetchBundle(repo, d, desc, remoteOpts)
+		if errors.Is(err, errReferrerGone) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("referrer %s of %s: %w", desc.Digest, subject, err)
 		}
@@ -106,6 +112,11 @@ func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error
 	}
 	return bundles, nil
 }
+
+// errReferrerGone is fetchBundle's answer for a referrer manifest the
+// registry does not have (404): referrers tag indexes keep entries of deleted
+// referrers. Skipping one can only lose a signature, never add one.
+var errReferrerGone = errors.New("referrer manifest not found")
 
 // fetchBundle fetches and checks the bundle referrer desc of subject.
 func fetchBundle(repo name.Repository, subject digest.Digest, desc v1.Descriptor, opts []remote.Option) (Bundle, error) {
@@ -117,6 +128,9 @@ func fetchBundle(repo name.Repository, subject digest.Digest, desc v1.Descriptor
 	}
 	// remote.Get checks the manifest against the digest it is fetched by.
 	got, err := remote.Get(repo.Digest(desc.Digest.String()), opts...)
+	if terr := (*transport.Error)(nil); errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return Bundle{}, errReferrerGone
+	}
 	if err != nil {
 		return Bundle{}, err
 	}
