@@ -45,7 +45,7 @@ in_use() {
 
 start() {
 	if [[ ${1:-} == --referrers ]]; then
-		die "no registry with the OCI referrers API installs here (distribution v3.1.2 builds but has none; zot is not on the module proxy); see hack/README.md"
+		die "no registry with the OCI referrers API installs here (distribution v3.1.2 builds but has none; zot is not on the Go module proxy); Go tests emulate one with e2e.RegistryOptions{ReferrersAPI: true}; see hack/README.md"
 	fi
 	[[ -x $bin ]] || die "$bin not found; run hack/install-deps.sh"
 	if running; then

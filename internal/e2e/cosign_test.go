@@ -356,3 +356,36 @@ func TestCosignAttachSignature(t *testing.T) {
 	}
 	signed.verify(t, payload, layer.Annotations)
 }
+
+func TestCosignBundleLayoutWithReferrersAPI(t *testing.T) {
+	e2e.SkipIfShort(t)
+	addr := e2e.StartRegistry(t, e2e.RegistryOptions{ReferrersAPI: true})
+	img := e2e.PushImage(t, addr+"/team/app:1.4")
+	key := e2e.GenerateKeyPair(t)
+
+	e2e.SignBundle(t, key, img.DigestRef())
+
+	// cosign saw the API answer and wrote no referrers tag.
+	if got := e2e.Tags(t, img.Repository); !slices.Equal(got, []string{"1.4"}) {
+		t.Errorf("tags = %q, want only [1.4]", got)
+	}
+	if status := e2e.ReferrersAPIStatus(t, img.Repository, img.Digest); status != http.StatusOK {
+		t.Fatalf("referrers API status %d, want 200", status)
+	}
+	body, contentType := e2e.GetReferrers(t, img.Repository, img.Digest)
+	index := e2e.ParseManifest(t, body)
+	if contentType != e2e.MediaTypeOCIIndex || len(index.Manifests) != 1 {
+		t.Fatalf("referrers API answered %s (%s), want an OCI index with one entry", body, contentType)
+	}
+	entry := index.Manifests[0]
+	if entry.ArtifactType != bundleMediaType || entry.MediaType != e2e.MediaTypeOCIManifest ||
+		entry.Annotations["dev.sigstore.bundle.content"] != "dsse-envelope" {
+		t.Errorf("referrers API entry = %+v, want a %s manifest with the manifest's annotations", entry, bundleMediaType)
+	}
+	// The referrer manifest itself is the same as with the tag fallback.
+	m := e2e.ParseManifest(t, first(e2e.GetManifest(t, img.Repository, entry.Digest)))
+	if m.ArtifactType != bundleMediaType || m.Subject == nil || m.Subject.Digest != img.Digest || len(m.Layers) != 1 {
+		t.Fatalf("referrer manifest = %+v", m)
+	}
+	checkKeyBundle(t, e2e.GetBlob(t, img.Repository, m.Layers[0].Digest), key, img.Digest)
+}

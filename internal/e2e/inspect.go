@@ -113,6 +113,14 @@ func ReferrersAPIStatus(t testing.TB, repository, digest string) int {
 	return status
 }
 
+// GetReferrers fetches GET /v2/<repo>/referrers/<digest> and returns the body
+// and Content-Type; a status other than 200 fails t.
+func GetReferrers(t testing.TB, repository, digest string) ([]byte, string) {
+	t.Helper()
+	host, path := splitRepository(t, repository)
+	return get(t, host, path+"/referrers/"+digest, MediaTypeOCIIndex)
+}
+
 // FallbackTag is the OCI referrers tag schema tag for digest: "sha256-<hex>".
 func FallbackTag(digest string) string { return strings.Replace(digest, ":", "-", 1) }
 

@@ -23,6 +23,11 @@ type RegistryOptions struct {
 	// distribution 2.8, no OCI referrers API) from PATH. It is run as
 	// `Binary serve CONFIG` with a distribution configuration file.
 	Binary string
+	// ReferrersAPI puts an in-process proxy in front of the registry that
+	// implements the OCI referrers API (GET /v2/<name>/referrers/<digest>,
+	// OCI-Subject on manifest PUT); see referrersapi.go for why. Clients
+	// then use the API and write no referrers tag.
+	ReferrersAPI bool
 }
 
 // registryConfig is a distribution (v2 or v3) configuration: plain HTTP on
@@ -48,8 +53,10 @@ http:
 // StartRegistry runs a real registry binary on 127.0.0.1 on a free port, with
 // its storage in a temporary directory, waits until GET /v2/ answers 200 and
 // returns its address ("127.0.0.1:PORT"). The registry is stopped by
-// t.Cleanup. It speaks plain HTTP: use skopeo --dest-tls-verify=false and
-// cosign --allow-http-registry. A missing binary fails t.
+// t.Cleanup. Without RegistryOptions.ReferrersAPI it has no OCI referrers
+// API: clients use the referrers tag fallback. It speaks plain HTTP: use
+// skopeo --dest-tls-verify=false and cosign --allow-http-registry. A missing
+// binary fails t.
 func StartRegistry(t testing.TB, opts RegistryOptions) string {
 	t.Helper()
 	bin := opts.Binary
@@ -73,6 +80,9 @@ func StartRegistry(t testing.TB, opts RegistryOptions) string {
 		stop, err := startRegistryProcess(bin, config, addr)
 		if err == nil {
 			t.Cleanup(stop)
+			if opts.ReferrersAPI {
+				return startReferrersProxy(t, addr)
+			}
 			return addr
 		}
 		lastErr = err

@@ -85,6 +85,32 @@ func TestBundlesOfSignedImage(t *testing.T) {
 	})
 }
 
+func TestBundlesFromReferrersAPI(t *testing.T) {
+	e2e.SkipIfShort(t)
+	addr := e2e.StartRegistry(t, e2e.RegistryOptions{ReferrersAPI: true})
+	pushed := e2e.PushImage(t, addr+"/team/app:1.4")
+	key := e2e.GenerateKeyPair(t)
+	e2e.SignBundle(t, key, pushed.DigestRef())
+	e2e.SignLegacy(t, key, pushed.DigestRef())
+	if status := e2e.ManifestStatus(t, pushed.Repository, e2e.FallbackTag(pushed.Digest)); status != 404 {
+		t.Fatalf("referrers tag: status %d; with the API cosign should write none", status)
+	}
+
+	got, err := open(t, pushed.Ref, testOptions(t)).Bundles(t.Context(), digest.Digest(pushed.Digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := e2e.ParseManifest(t, first(e2e.GetReferrers(t, pushed.Repository, pushed.Digest)))
+	if len(got) != 1 || len(index.Manifests) != 1 {
+		t.Fatalf("got %d bundles, the referrers API lists %d referrers; want 1 and 1", len(got), len(index.Manifests))
+	}
+	m := e2e.ParseManifest(t, first(e2e.GetManifest(t, pushed.Repository, index.Manifests[0].Digest)))
+	if got[0].Referrer.String() != index.Manifests[0].Digest || got[0].MediaType != bundleV03 ||
+		!bytes.Equal(got[0].JSON, e2e.GetBlob(t, pushed.Repository, m.Layers[0].Digest)) {
+		t.Errorf("bundle = {%s %s}, want the one the API lists, %s", got[0].Referrer, got[0].MediaType, index.Manifests[0].Digest)
+	}
+}
+
 func TestBundlesOfIndexAndInstances(t *testing.T) {
 	e2e.SkipIfShort(t)
 	addr := e2e.StartRegistry(t, e2e.RegistryOptions{})
