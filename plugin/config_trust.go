@@ -234,8 +234,12 @@ func loadRekorKeys(p *problems, rekor, cas []source) root.TrustedMaterial {
 	var authorities []root.CertificateAuthority
 	for _, s := range cas {
 		certs, err := cryptoutils.UnmarshalCertificatesFromPEM(s.data)
-		if err != nil || len(certs) == 0 {
-			p.fail(s.path, "%s: no PEM certificate: %v", s.name, err)
+		switch {
+		case err != nil:
+			p.fail(s.path, "%s: invalid PEM certificate: %v", s.name, err)
+			continue
+		case len(certs) == 0:
+			p.fail(s.path, "%s: no PEM certificate found", s.name)
 			continue
 		}
 		for _, c := range certs {
