@@ -55,9 +55,10 @@ if ! command -v go >/dev/null; then
 	exit 1
 fi
 # Build with the Go that is here (never download a toolchain) and without cgo,
-# so the result does not depend on a C compiler being installed.
-export GOTOOLCHAIN=local CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -trimpath"
+# so the result does not depend on a C compiler being installed. GOFLAGS is
+# set, not inherited: the caller's (e.g. the Makefile's -tags, or -mod=mod)
+# must not change how the pinned tools build.
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath
 
 # go_tool NAME PKG VERSION BINARY
 go_tool() {
