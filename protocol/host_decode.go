@@ -1,0 +1,254 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/policy-plugins/sigstore/protocol/strictjson"
+)
+
+// Response decoding, host side. A plugin's answer is untrusted input like a
+// request is to the plugin, and it is decoded by the same rules: exactly one
+// JSON object, no duplicate keys at any depth, keys matched by exact case (so
+// "Verdict" can never stand in for "verdict"), no unknown fields, every field
+// of the right type. A response from a plugin that speaks this apiVersion has
+// no other fields; one that does is not believed.
+
+// openResponse validates the document and checks apiVersion and kind.
+func openResponse(untrusted []byte, kind string) (*strictjson.Object, error) {
+	if len(untrusted) == 0 {
+		return nil, errors.New("wrote nothing to stdout")
+	}
+	if err := strictjson.Validate(untrusted, ""); err != nil {
+		return nil, err
+	}
+	obj, err := strictjson.NewObject("", untrusted)
+	if err != nil {
+		return nil, err
+	}
+	version, err := requiredString(obj, "apiVersion")
+	if err != nil {
+		return nil, err
+	}
+	if version != APIVersion {
+		return nil, fmt.Errorf("apiVersion %q, want %q", version, APIVersion)
+	}
+	gotKind, err := requiredString(obj, "kind")
+	if err != nil {
+		return nil, err
+	}
+	if gotKind != kind {
+		return nil, fmt.Errorf("kind %q, want %q", gotKind, kind)
+	}
+	return obj, nil
+}
+
+func requiredString(obj *strictjson.Object, key string) (string, error) {
+	s, present, err := obj.String(key)
+	if err != nil {
+		return "", err
+	}
+	if !present {
+		return "", fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	}
+	return s, nil
+}
+
+func requiredBool(obj *strictjson.Object, key string) (bool, error) {
+	b, present, err := obj.Bool(key)
+	if err != nil {
+		return false, err
+	}
+	if !present {
+		return false, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	}
+	return b, nil
+}
+
+// requiredInt decodes a JSON integer (no fraction, no exponent).
+func requiredInt(obj *strictjson.Object, key string) (int, error) {
+	raw, ok := obj.Raw(key)
+	if !ok {
+		return 0, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	}
+	var n int
+	if s := strings.TrimSpace(string(raw)); strings.ContainsAny(s, ".eE\"") || json.Unmarshal(raw, &n) != nil {
+		return 0, fmt.Errorf("%s: must be an integer, got %s", obj.Path.Key(key), oneLine(string(raw)))
+	}
+	return n, nil
+}
+
+// requiredStrings decodes key, which must be present and an array of strings.
+func requiredStrings(obj *strictjson.Object, key string) ([]string, error) {
+	raw, ok := obj.Raw(key)
+	if !ok {
+		return nil, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	}
+	return strictjson.StringArray(obj.Path.Key(key), raw)
+}
+
+// requiredArray decodes key, which must be present and an array.
+func requiredArray(obj *strictjson.Object, key string) ([]json.RawMessage, error) {
+	raw, ok := obj.Raw(key)
+	if !ok {
+		return nil, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	}
+	return strictjson.Array(obj.Path.Key(key), raw)
+}
+
+func decodeMetadata(untrusted []byte) (*Metadata, error) {
+	obj, err := openResponse(untrusted, KindMetadata)
+	if err != nil {
+		return nil, err
+	}
+	md := &Metadata{APIVersion: APIVersion, Kind: KindMetadata}
+	if md.Name, err = requiredString(obj, "name"); err != nil {
+		return nil, err
+	}
+	if md.Version, err = requiredString(obj, "version"); err != nil {
+		return nil, err
+	}
+	if md.APIVersions, err = requiredStrings(obj, "apiVersions"); err != nil {
+		return nil, err
+	}
+	if md.SignatureFormats, err = requiredStrings(obj, "signatureFormats"); err != nil {
+		return nil, err
+	}
+	return md, obj.Close()
+}
+
+func decodeValidateConfigResponse(untrusted []byte) (*ValidateConfigResponse, error) {
+	obj, err := openResponse(untrusted, KindValidateConfigResponse)
+	if err != nil {
+		return nil, err
+	}
+	resp := &ValidateConfigResponse{APIVersion: APIVersion, Kind: KindValidateConfigResponse}
+	if resp.Valid, err = requiredBool(obj, "valid"); err != nil {
+		return nil, err
+	}
+	if resp.Errors, err = decodeProblems(obj, "errors"); err != nil {
+		return nil, err
+	}
+	if resp.Warnings, err = decodeProblems(obj, "warnings"); err != nil {
+		return nil, err
+	}
+	if err := obj.Close(); err != nil {
+		return nil, err
+	}
+	if resp.Valid != (len(resp.Errors) == 0) {
+		return nil, fmt.Errorf("valid is %t with %d errors", resp.Valid, len(resp.Errors))
+	}
+	return resp, nil
+}
+
+func decodeProblems(obj *strictjson.Object, key string) ([]ConfigProblem, error) {
+	elems, err := requiredArray(obj, key)
+	if err != nil {
+		return nil, err
+	}
+	problems := make([]ConfigProblem, len(elems))
+	for i, e := range elems {
+		p, err := strictjson.NewObject(obj.Path.Key(key).Index(i), e)
+		if err != nil {
+			return nil, err
+		}
+		if problems[i].Path, err = requiredString(p, "path"); err != nil {
+			return nil, err
+		}
+		if problems[i].Message, err = requiredString(p, "message"); err != nil {
+			return nil, err
+		}
+		if err := p.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return problems, nil
+}
+
+// decodeVerifyResponse decodes the fields of a VerifyResponse; the checks
+// against the request are verifyChecks'.
+func decodeVerifyResponse(untrusted []byte) (*VerifyResponse, error) {
+	obj, err := openResponse(untrusted, KindVerifyResponse)
+	if err != nil {
+		return nil, err
+	}
+	resp := &VerifyResponse{APIVersion: APIVersion, Kind: KindVerifyResponse}
+	if resp.RequestID, err = obj.NullableString("requestID"); err != nil {
+		return nil, err
+	}
+	if resp.ManifestDigest, err = requiredString(obj, "manifestDigest"); err != nil {
+		return nil, err
+	}
+	if resp.Verdict, err = requiredString(obj, "verdict"); err != nil {
+		return nil, err
+	}
+	if resp.Reason, err = requiredString(obj, "reason"); err != nil {
+		return nil, err
+	}
+	if raw, ok := obj.Raw("accepted"); ok && !strictjson.IsNull(raw) {
+		if resp.Accepted, err = decodeAccepted(raw); err != nil {
+			return nil, err
+		}
+	}
+	elems, err := requiredArray(obj, "signatures")
+	if err != nil {
+		return nil, err
+	}
+	resp.Signatures = make([]SignatureResult, len(elems))
+	for i, e := range elems {
+		if resp.Signatures[i], err = decodeSignatureResult(strictjson.Path("signatures").Index(i), e); err != nil {
+			return nil, err
+		}
+	}
+	return resp, obj.Close()
+}
+
+func decodeAccepted(raw json.RawMessage) (*Accepted, error) {
+	obj, err := strictjson.NewObject("accepted", raw)
+	if err != nil {
+		return nil, err
+	}
+	a := &Accepted{}
+	if a.Signature, err = requiredInt(obj, "signature"); err != nil {
+		return nil, err
+	}
+	if a.Format, err = requiredString(obj, "format"); err != nil {
+		return nil, err
+	}
+	// Fields that do not apply are null, never absent (protocol.md).
+	for _, f := range []struct {
+		key string
+		dst **string
+	}{
+		{"issuer", &a.Issuer}, {"subject", &a.Subject}, {"publicKey", &a.PublicKey},
+		{"signedReference", &a.SignedReference}, {"time", &a.Time},
+	} {
+		if !obj.Has(f.key) {
+			return nil, fmt.Errorf("%s: required field is missing (null when it does not apply)", obj.Path.Key(f.key))
+		}
+		if *f.dst, err = obj.NullableString(f.key); err != nil {
+			return nil, err
+		}
+	}
+	return a, obj.Close()
+}
+
+func decodeSignatureResult(path strictjson.Path, raw json.RawMessage) (SignatureResult, error) {
+	var r SignatureResult
+	obj, err := strictjson.NewObject(path, raw)
+	if err != nil {
+		return r, err
+	}
+	if r.Index, err = requiredInt(obj, "index"); err != nil {
+		return r, err
+	}
+	if r.Accepted, err = requiredBool(obj, "accepted"); err != nil {
+		return r, err
+	}
+	if r.Reason, err = requiredString(obj, "reason"); err != nil {
+		return r, err
+	}
+	return r, obj.Close()
+}

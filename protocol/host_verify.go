@@ -1,0 +1,162 @@
+package protocol
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Decision is what the host believes after one verify call.
+type Decision struct {
+	// Accepted is true only for a well-formed answer that passed every check
+	// of protocol.md section 4 with verdict accept.
+	Accepted bool
+	// Reason is one line: the plugin's reason for its verdict, or why the call
+	// failed.
+	Reason string
+	// ManifestDigest is the digest the host computed from the manifest it sent.
+	ManifestDigest string
+	// Response is the plugin's answer (accept or reject) once it passed the
+	// checks; nil when the call failed. Its texts are the plugin's, untrusted:
+	// print them through a sanitizer.
+	Response *VerifyResponse
+}
+
+// Verify asks plugin name whether req's signatures satisfy req.Config and
+// checks the answer as protocol.md section 4 says. The host sets apiVersion
+// and kind, and a random requestID when req has none; req itself is not
+// modified.
+//
+// A nil error means the plugin answered within the protocol: Decision.Accepted
+// is its verdict. A non-nil error (a *PluginError) means it did not, and is a
+// rejection: Decision.Accepted is false and Decision.Reason says why.
+func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Decision, error) {
+	if req == nil || len(req.Image.Manifest) == 0 {
+		err := &PluginError{Plugin: name, Command: CommandVerify, Message: "the request has no manifest"}
+		return Decision{Reason: err.Error()}, err
+	}
+	sent := *req
+	sent.APIVersion, sent.Kind = APIVersion, KindVerifyRequest
+	if sent.RequestID == nil {
+		id := newRequestID()
+		sent.RequestID = &id
+	}
+	d := Decision{ManifestDigest: ManifestDigest(sent.Image.Manifest)}
+	fail := func(err error) (Decision, error) {
+		var perr *PluginError
+		if !errors.As(err, &perr) {
+			perr = &PluginError{Plugin: name, Command: CommandVerify, Message: oneLine(err.Error())}
+		}
+		d.Reason = perr.Error()
+		return d, perr
+	}
+
+	untrusted, err := h.call(ctx, name, CommandVerify, &sent)
+	if err != nil {
+		return fail(err)
+	}
+	resp, err := decodeVerifyResponse(untrusted)
+	if err != nil {
+		return fail(fmt.Errorf("malformed VerifyResponse: %w", err))
+	}
+	if err := checkVerifyResponse(&sent, d.ManifestDigest, resp); err != nil {
+		return fail(fmt.Errorf("VerifyResponse not believed: %w", err))
+	}
+	d.Response = resp
+	d.Accepted = resp.Verdict == VerdictAccept
+	d.Reason = oneLine(resp.Reason)
+	return d, nil
+}
+
+// checkVerifyResponse applies protocol.md section 4 beyond decoding, plus the
+// consistency the messages promise (one result per signature, in order; the
+// accepted signature is one the results accept), so that a confused plugin is
+// caught rather than believed.
+func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *VerifyResponse) error {
+	if req.RequestID != nil && (resp.RequestID == nil || *resp.RequestID != *req.RequestID) {
+		return fmt.Errorf("requestID %s does not echo the request's %q", describeString(resp.RequestID), *req.RequestID)
+	}
+	if resp.ManifestDigest != manifestDigest {
+		msg := fmt.Sprintf("manifestDigest %q, but the manifest sent has digest %s", oneLine(resp.ManifestDigest), manifestDigest)
+		if strings.HasPrefix(req.Image.ManifestMIMEType, "application/vnd.docker.distribution.manifest.v1") {
+			msg += " (Docker schema1 manifests are not supported: see ManifestDigest)"
+		}
+		return errors.New(msg)
+	}
+	switch resp.Verdict {
+	case VerdictAccept:
+		if resp.Accepted == nil {
+			return errors.New(`verdict "accept" without "accepted"`)
+		}
+	case VerdictReject:
+		if resp.Accepted != nil {
+			return errors.New(`verdict "reject" with "accepted"`)
+		}
+	default:
+		return fmt.Errorf("verdict %q, want %q or %q", oneLine(resp.Verdict), VerdictAccept, VerdictReject)
+	}
+	if len(resp.Signatures) != len(req.Signatures) {
+		return fmt.Errorf("%d signature results for %d signatures", len(resp.Signatures), len(req.Signatures))
+	}
+	anyAccepted := false
+	for i, r := range resp.Signatures {
+		if r.Index != i {
+			return fmt.Errorf("signatures[%d].index is %d", i, r.Index)
+		}
+		anyAccepted = anyAccepted || r.Accepted
+	}
+	if resp.Accepted == nil {
+		if anyAccepted {
+			return errors.New(`verdict "reject" but a signature result says accepted`)
+		}
+		return nil
+	}
+	k := resp.Accepted.Signature
+	if k < 0 || k >= len(req.Signatures) {
+		return fmt.Errorf("accepted.signature %d is not a signature of the request", k)
+	}
+	if !resp.Signatures[k].Accepted {
+		return fmt.Errorf("accepted.signature %d, but signatures[%d].accepted is false", k, k)
+	}
+	if resp.Accepted.Format != req.Signatures[k].Format {
+		return fmt.Errorf("accepted.format %q, but signature %d has format %q", oneLine(resp.Accepted.Format), k, req.Signatures[k].Format)
+	}
+	return nil
+}
+
+func describeString(s *string) string {
+	if s == nil {
+		return "missing"
+	}
+	return fmt.Sprintf("%q", oneLine(*s))
+}
+
+// ManifestDigest is the digest the host expects a plugin to echo:
+// "sha256:" and the hex SHA-256 of the exact manifest bytes.
+//
+// containers/image's manifest.Digest differs from this for one kind of
+// manifest only: a signed Docker schema1 manifest, whose digest it computes
+// over the bytes without the JWS signatures. This package does not repeat that
+// (it would mean parsing untrusted JWS with the standard library, exactly as
+// libtrust does); for such a manifest the plugin's digest differs and Verify
+// rejects. Schema1 is deprecated, registries refuse it by default, and cosign
+// cannot sign it, so failing closed there loses nothing real.
+func ManifestDigest(manifest []byte) string {
+	sum := sha256.Sum256(manifest)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// newRequestID returns a random UUID (version 4) to correlate a verify call
+// with the plugin's logs and to catch an answer to another request.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,205 @@
+package protocol
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testVerifyRequest(config string) *VerifyRequest {
+	ref := "registry.example.com/team/app:1.4"
+	return &VerifyRequest{
+		Config: json.RawMessage(config),
+		Image: Image{
+			Transport:        "docker",
+			DockerReference:  &ref,
+			Manifest:         []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`),
+			ManifestMIMEType: "application/vnd.oci.image.manifest.v1+json",
+		},
+		Signatures: []Signature{
+			{Format: FormatSigstoreJSON, MIMEType: "application/vnd.dev.cosign.simplesigning.v1+json",
+				Payload: []byte(`{"critical":{}}`), Annotations: map[string]string{"dev.cosignproject.cosign/signature": "MEUC"}},
+			{Format: FormatSigstoreBundle, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+				Bundle: json.RawMessage(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)},
+		},
+	}
+}
+
+const (
+	acceptConfig = `{"accept":true}`
+	rejectConfig = `{"accept":false}`
+)
+
+func TestVerifyBelievesAWellFormedAnswer(t *testing.T) {
+	h, _ := installPlugin(t, "good")
+	req := testVerifyRequest(acceptConfig)
+
+	t.Run("an accept verdict is an accepted decision", func(t *testing.T) {
+		d, err := h.Verify(context.Background(), "good", req)
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if !d.Accepted || d.Response == nil || d.Response.Accepted == nil {
+			t.Fatalf("decision %+v, want accepted with the response", d)
+		}
+		if want := "signature 0 accepted: subject https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main"; d.Reason != want {
+			t.Errorf("reason %q, want %q", d.Reason, want)
+		}
+		if d.ManifestDigest != ManifestDigest(req.Image.Manifest) || d.Response.ManifestDigest != d.ManifestDigest {
+			t.Errorf("manifest digest %q (plugin %q), want %q", d.ManifestDigest, d.Response.ManifestDigest, ManifestDigest(req.Image.Manifest))
+		}
+	})
+	t.Run("a reject verdict is a rejected decision without an error", func(t *testing.T) {
+		d, err := h.Verify(context.Background(), "good", testVerifyRequest(rejectConfig))
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if d.Accepted || d.Response == nil || d.Reason != "no signature accepted" {
+			t.Errorf("decision %+v, want rejected with reason %q", d, "no signature accepted")
+		}
+	})
+	t.Run("the host generates a requestID and leaves the caller's request alone", func(t *testing.T) {
+		d, err := h.Verify(context.Background(), "good", req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.RequestID != nil || req.APIVersion != "" {
+			t.Errorf("caller's request modified: requestID %v, apiVersion %q", req.RequestID, req.APIVersion)
+		}
+		if d.Response.RequestID == nil || len(*d.Response.RequestID) != 36 {
+			t.Errorf("echoed requestID %v, want a generated UUID", d.Response.RequestID)
+		}
+	})
+	t.Run("the caller's requestID is sent and checked", func(t *testing.T) {
+		withID := *req
+		id := "6f1c1f9e-0d1c-4b8e-9a55-3f6a1c1c2b7e"
+		withID.RequestID = &id
+		d, err := h.Verify(context.Background(), "good", &withID)
+		if err != nil || *d.Response.RequestID != id {
+			t.Errorf("Verify: %v, echoed %v, want %q", err, d.Response.RequestID, id)
+		}
+	})
+	t.Run("a plugin flooding stderr is still heard on stdout", func(t *testing.T) {
+		h, _ := installPlugin(t, "floods-stderr")
+		d, err := h.Verify(context.Background(), "floods-stderr", req)
+		if err != nil || !d.Accepted {
+			t.Errorf("Verify: %+v, %v; want accepted (stderr is only diagnostics)", d, err)
+		}
+	})
+}
+
+func TestVerifyRejectsEveryAnomaly(t *testing.T) {
+	tests := []struct {
+		name    string
+		plugin  string
+		config  string
+		timeout time.Duration
+		want    string // substring of the error
+		code    string
+	}{
+		{name: "a plugin that never answers is killed at the timeout", plugin: "sleeper", timeout: 300 * time.Millisecond, want: "timed out after 300ms; its process group was killed"},
+		{name: "a plugin killed by a signal", plugin: "killed", want: "killed by signal killed"},
+		{name: "a plugin that crashes with a panic", plugin: "panics", want: "exit status 2; stderr: "},
+		{name: "exit status 2 even after a valid accept", plugin: "exit2-after-accept", want: "exit status 2; stderr: something went wrong after the answer"},
+		{name: "more than 1 MiB on stdout", plugin: "floods-stdout", want: "wrote more than 1048576 bytes to stdout"},
+		{name: "nothing on stdout", plugin: "silent", want: "exit status 0 but nothing on stdout; stderr: nothing to say"},
+		{name: "stdout that is not JSON", plugin: "garbage", want: "malformed VerifyResponse"},
+		{name: "a JSON value that is not an object", plugin: "array", want: "must be an object"},
+		{name: "data after the answer", plugin: "trailing", want: "trailing data after the JSON value"},
+		{name: "two answers", plugin: "two-answers", want: "trailing data after the JSON value"},
+		{name: "a duplicate key that would turn a reject into an accept", plugin: "duplicate-key", want: `duplicate key "verdict"`},
+		{name: "a differently cased key that encoding/json would match", plugin: "case-shadow", config: rejectConfig, want: `unknown field "Verdict"`},
+		{name: "an unknown field", plugin: "extra-field", want: `unknown field "trust"`},
+		{name: "another apiVersion", plugin: "wrong-api", want: `apiVersion "containers-policy-plugin/v1", want "containers-policy-plugin/v1alpha1"`},
+		{name: "another kind", plugin: "wrong-kind", want: `kind "ValidateConfigResponse", want "VerifyResponse"`},
+		{name: "another requestID", plugin: "wrong-id", want: `requestID "another-request" does not echo`},
+		{name: "no requestID", plugin: "no-id", want: `requestID missing does not echo`},
+		{name: "a manifestDigest of another manifest", plugin: "wrong-digest", want: `manifestDigest "sha256:`},
+		{name: "accept without accepted", plugin: "no-accepted", want: `verdict "accept" without "accepted"`},
+		{name: "accept with a null accepted", plugin: "null-accepted", want: `verdict "accept" without "accepted"`},
+		{name: "reject with accepted", plugin: "accepted-reject", want: `verdict "reject" with "accepted"`},
+		{name: "reject while a signature result says accepted", plugin: "reject-but-accepted", want: "a signature result says accepted"},
+		{name: "a verdict that is neither accept nor reject", plugin: "maybe", want: `verdict "maybe"`},
+		{name: "fewer results than signatures", plugin: "lost-results", want: "0 signature results for 2 signatures"},
+		{name: "accepting a signature the request does not have", plugin: "accepts-absent", want: "accepted.signature 7 is not a signature of the request"},
+		{name: "an Error object (exit status 1) with its code and message on one line", plugin: "error-object", want: "config.identities: required second line", code: CodeInvalidConfig},
+		{name: "exit status 1 without an Error object", plugin: "error-garbage", want: "exit status 1 without a valid Error object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, _ := installPlugin(t, tt.plugin)
+			if tt.timeout != 0 {
+				h.Timeout = tt.timeout
+			}
+			config := tt.config
+			if config == "" {
+				config = acceptConfig
+			}
+			d, err := h.Verify(context.Background(), tt.plugin, testVerifyRequest(config))
+			assertRejected(t, d, err, tt.want)
+			var perr *PluginError
+			if errors.As(err, &perr) && perr.Code != tt.code {
+				t.Errorf("code %q, want %q", perr.Code, tt.code)
+			}
+		})
+	}
+}
+
+// assertRejected checks that a verify call failed closed with a one-line
+// *PluginError containing want.
+func assertRejected(t *testing.T, d Decision, err error, want string) {
+	t.Helper()
+	if d.Accepted || d.Response != nil {
+		t.Errorf("decision %+v, want a rejection without a response", d)
+	}
+	var perr *PluginError
+	if !errors.As(err, &perr) {
+		t.Fatalf("error %v (%T), want a *PluginError", err, err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to contain %q", err, want)
+	}
+	if d.Reason != err.Error() || strings.ContainsAny(d.Reason, "\r\n") {
+		t.Errorf("reason %q, want the error on one line", d.Reason)
+	}
+}
+
+func TestVerifyRejectsWithoutRunning(t *testing.T) {
+	t.Run("a request without a manifest", func(t *testing.T) {
+		h, _ := installPlugin(t, "good")
+		req := testVerifyRequest(acceptConfig)
+		req.Image.Manifest = nil
+		d, err := h.Verify(context.Background(), "good", req)
+		assertRejected(t, d, err, "the request has no manifest")
+	})
+	t.Run("a request larger than 64 MiB", func(t *testing.T) {
+		h, _ := installPlugin(t, "good")
+		req := testVerifyRequest(acceptConfig)
+		req.Image.Manifest = make([]byte, MaxRequestBytes)
+		d, err := h.Verify(context.Background(), "good", req)
+		assertRejected(t, d, err, "more than the 67108864 allowed")
+	})
+	t.Run("a plugin that is not installed", func(t *testing.T) {
+		h := &Host{Dirs: []string{t.TempDir()}}
+		d, err := h.Verify(context.Background(), "sigstore", testVerifyRequest(acceptConfig))
+		assertRejected(t, d, err, "not found in")
+	})
+	t.Run("a canceled context", func(t *testing.T) {
+		h, _ := installPlugin(t, "sleeper")
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		d, err := h.Verify(ctx, "sleeper", testVerifyRequest(acceptConfig))
+		assertRejected(t, d, err, "its process group was killed")
+	})
+}
+
+func TestManifestDigestIsSHA256OfTheExactBytes(t *testing.T) {
+	// echo -n '{}' | sha256sum
+	if got, want := ManifestDigest([]byte("{}")), "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"; got != want {
+		t.Errorf("ManifestDigest({}) = %s, want %s", got, want)
+	}
+}
