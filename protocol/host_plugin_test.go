@@ -225,15 +225,19 @@ var testPlugins = map[string]testPlugin{
 		}
 		return serveGood(command, stdin, stdout, stderr)
 	},
-	"silent":         fixed(0, "", "nothing to say\n"),
-	"garbage":        fixed(0, "this is not JSON\n", ""),
-	"array":          fixed(0, "[]\n", ""),
-	"error-object":   fixed(1, `{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"Error","code":"INVALID_CONFIG","message":"config.identities: required\nsecond line"}`, ""),
-	"error-garbage":  fixed(1, "oops", "fatal: cannot parse\n"),
-	"trailing":       rewritten(func(s string) string { return s + "{}\n" }),
-	"two-answers":    rewritten(func(s string) string { return s + s }),
-	"duplicate-key":  rewritten(func(s string) string { return strings.Replace(s, `"verdict":"accept"`, `"verdict":"reject","verdict":"accept"`, 1) }),
-	"case-shadow":    rewritten(func(s string) string { return strings.Replace(s, `"verdict":"reject"`, `"verdict":"reject","Verdict":"accept"`, 1) }),
+	"silent":        fixed(0, "", "nothing to say\n"),
+	"garbage":       fixed(0, "this is not JSON\n", ""),
+	"array":         fixed(0, "[]\n", ""),
+	"error-object":  fixed(1, `{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"Error","code":"INVALID_CONFIG","message":"config.identities: required\nsecond line"}`, ""),
+	"error-garbage": fixed(1, "oops", "fatal: cannot parse\n"),
+	"trailing":      rewritten(func(s string) string { return s + "{}\n" }),
+	"two-answers":   rewritten(func(s string) string { return s + s }),
+	"duplicate-key": rewritten(func(s string) string {
+		return strings.Replace(s, `"verdict":"accept"`, `"verdict":"reject","verdict":"accept"`, 1)
+	}),
+	"case-shadow": rewritten(func(s string) string {
+		return strings.Replace(s, `"verdict":"reject"`, `"verdict":"reject","Verdict":"accept"`, 1)
+	}),
 	"wrong-api":      mutated(func(a map[string]any) { a["apiVersion"] = "containers-policy-plugin/v1" }),
 	"wrong-kind":     mutated(func(a map[string]any) { a["kind"] = KindValidateConfigResponse }),
 	"wrong-id":       mutated(func(a map[string]any) { a["requestID"] = "another-request" }),
