@@ -50,7 +50,7 @@ func getStatus(t testing.TB, host, path string, accept ...string) ([]byte, strin
 	if err != nil {
 		t.Fatalf("e2e: GET %s: %v", req.URL, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		t.Fatalf("e2e: GET %s: %v", req.URL, err)

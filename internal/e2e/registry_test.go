@@ -24,7 +24,7 @@ func TestStartRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /v2/: status %d, want 200", resp.StatusCode)
 		}
@@ -35,7 +35,7 @@ func TestStartRegistry(t *testing.T) {
 	t.Run("is stopped by the test's cleanup", func(t *testing.T) {
 		client := &http.Client{Timeout: 2 * time.Second}
 		if resp, err := client.Get("http://" + addr + "/v2/"); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			t.Fatalf("registry at %s still answers after its test ended", addr)
 		}
 	})

@@ -21,7 +21,7 @@ func PutBlob(t testing.TB, repository string, data []byte) string {
 	if err != nil {
 		t.Fatalf("e2e: starting blob upload to %s: %v", repository, err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("e2e: starting blob upload to %s: status %d", repository, resp.StatusCode)
 	}
@@ -61,7 +61,7 @@ func put(t testing.TB, u *url.URL, contentType string, data []byte, want int) {
 	if err != nil {
 		t.Fatalf("e2e: PUT %s: %v", u, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != want {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		t.Fatalf("e2e: PUT %s: status %d, want %d: %s", u, resp.StatusCode, want, body)
@@ -81,7 +81,7 @@ func DeleteManifest(t testing.TB, repository, digest string) {
 	if err != nil {
 		t.Fatalf("e2e: DELETE %s: %v", req.URL, err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("e2e: DELETE %s: status %d, want 202", req.URL, resp.StatusCode)
 	}

@@ -213,7 +213,7 @@ func TestAttachmentsFailWhenTheRegistryIsGone(t *testing.T) {
 	if img == nil {
 		t.FailNow()
 	}
-	defer img.Close()
+	defer func() { _ = img.Close() }()
 	if got, err := img.Attachments(t.Context(), d); err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("Attachments after the registry stopped = %v, %v; want a connection error", got, err)
 	}

@@ -47,6 +47,6 @@ func open(t *testing.T, imageRef string, opts registry.Options) *registry.Image 
 	if err != nil {
 		t.Fatalf("Open(%s): %v", imageRef, err)
 	}
-	t.Cleanup(func() { img.Close() })
+	t.Cleanup(func() { _ = img.Close() })
 	return img
 }

@@ -121,7 +121,7 @@ func TestOpenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	closedAddr := l.Addr().String()
-	l.Close()
+	_ = l.Close()
 
 	for _, tc := range []struct {
 		name, ref string
@@ -144,7 +144,7 @@ func TestOpenFails(t *testing.T) {
 			}
 			img, err := registry.Open(t.Context(), tc.ref, opts)
 			if err == nil {
-				img.Close()
+				_ = img.Close()
 				t.Fatalf("Open(%s) succeeded, want an error", tc.ref)
 			}
 			if !strings.Contains(err.Error(), tc.want) {

@@ -90,7 +90,7 @@ func (o Options) remoteOptions(sys *types.SystemContext, ref reference.Named) ([
 	if err != nil {
 		return nil, fmt.Errorf("looking up credentials for %s: %w", reference.Domain(ref), err)
 	}
-	var auth authn.Authenticator = authn.Anonymous
+	auth := authn.Anonymous
 	if creds != (types.DockerAuthConfig{}) {
 		auth = authn.FromConfig(authn.AuthConfig{
 			Username:      creds.Username,

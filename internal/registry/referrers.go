@@ -185,7 +185,7 @@ func fetchBlob(repo name.Repository, desc v1.Descriptor, limit int64, opts []rem
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	data, err := io.ReadAll(io.LimitReader(rc, desc.Size+1))
 	if err != nil {
 		return nil, err
