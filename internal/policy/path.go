@@ -1,0 +1,36 @@
+package policy
+
+import (
+	"regexp"
+	"strconv"
+)
+
+// Paths name places in policy.json the way people read them:
+//
+//	default[0]
+//	transports.docker["registry.example.com/team"][0].config.identities[0].subjectRegexp
+//
+// Scopes are always quoted (they hold dots and slashes); transport names are
+// written bare when they are identifiers.
+
+var identifierRE = regexp.MustCompile(`\A[A-Za-z_][A-Za-z0-9_]*\z`)
+
+// TransportPath is the path of a transport's scopes object.
+func TransportPath(transport string) string {
+	if identifierRE.MatchString(transport) {
+		return "transports." + transport
+	}
+	return "transports[" + strconv.Quote(transport) + "]"
+}
+
+// ScopePath is the path of a scope's requirements list.
+func ScopePath(transport, scope string) string {
+	return TransportPath(transport) + "[" + strconv.Quote(scope) + "]"
+}
+
+// DefaultPath is the path of the default requirements list.
+const DefaultPath = "default"
+
+func indexPath(list string, i int) string {
+	return list + "[" + strconv.Itoa(i) + "]"
+}
