@@ -21,7 +21,9 @@ func (o onlyReference) Reference() types.ImageReference { return o.ref }
 func (onlyReference) Manifest(context.Context) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("not used")
 }
-func (onlyReference) Signatures(context.Context) ([][]byte, error) { return nil, fmt.Errorf("not used") }
+func (onlyReference) Signatures(context.Context) ([][]byte, error) {
+	return nil, fmt.Errorf("not used")
+}
 
 func dockerRef(t *testing.T, s string) types.ImageReference {
 	t.Helper()
