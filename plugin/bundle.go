@@ -1,11 +1,34 @@
 package plugin
 
-import "github.com/policy-plugins/sigstore/protocol"
+import (
+	"github.com/sigstore/sigstore-go/pkg/verify"
 
-// evaluateBundle decides one sigstore-bundle signature.
+	"github.com/policy-plugins/sigstore/protocol"
+)
+
+// evaluateBundle decides one sigstore-bundle signature (a cosign v3 signature, a
+// GitHub artifact attestation, any v0.1 to v0.3 bundle): structure, then
+// cryptography through sigstore-go with the manifest digest as the artifact,
+// then identity, then what the verified statement says about this image.
 //
-// TODO(bundles): verify Sigstore bundles (issue: cosign v3 referrers and GitHub
-// attestations). Until then every bundle is rejected with a reason, never accepted.
+// The request's mediaType (the referrer's artifact type) is informational: only
+// the bundle's own mediaType says how to read it.
 func (e *evaluation) evaluateBundle(sig *protocol.Signature) outcome {
-	return reject("Sigstore bundles (%s) are not supported yet", sig.MediaType)
+	untrusted, reason := parseUntrustedBundle(sig.Bundle)
+	if reason != "" {
+		return reject("%s", reason)
+	}
+	var (
+		verified *verifiedSignature
+		result   *verify.VerificationResult
+	)
+	if e.cfg.trust.keys != nil {
+		verified, result, reason = e.verifyBundleWithKeys(untrusted)
+	} else {
+		verified, result, reason = e.verifyBundleWithCertificate(untrusted)
+	}
+	if reason != "" {
+		return reject("%s", reason)
+	}
+	return e.bindBundle(result, untrusted, verified)
 }

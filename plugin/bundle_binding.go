@@ -1,0 +1,93 @@
+package plugin
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"go.podman.io/image/v5/docker/reference"
+)
+
+// The in-toto statement types a DSSE bundle may carry: v1, and v0.1, which older
+// attestations (cosign attest before v2.1, early GitHub attestations) use with the
+// same fields.
+var inTotoStatementTypes = []string{"https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1"}
+
+// bindBundle decides what a verified bundle says about this image. sigstore-go
+// has already bound the digest (WithArtifactDigest): a message signature's digest
+// equals the manifest's, an in-toto statement has a subject with it. Here the
+// statement is read only from the verification result, never from the envelope:
+// its predicate type must be allowed, and the names of the subjects with this
+// digest are the references the signature names.
+func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedBundle, verified *verifiedSignature) outcome {
+	if result.Statement == nil {
+		// A message signature signs the digest alone, so it names no image. The
+		// digest algorithm is checked because sigstore-go compares digest bytes.
+		if alg := u.GetMessageSignature().GetMessageDigest().GetAlgorithm(); alg != protocommon.HashAlgorithm_SHA2_256 {
+			return reject("message signature digest algorithm is %s, not SHA2_256", alg)
+		}
+		return e.signedReferences(nil, verified)
+	}
+	verifiedStatement := result.Statement
+	if !slices.Contains(inTotoStatementTypes, verifiedStatement.GetType()) {
+		return reject("signed statement has _type %q, not an in-toto statement (%s)", verifiedStatement.GetType(), strings.Join(inTotoStatementTypes, ", "))
+	}
+	if !slices.Contains(e.cfg.predicateTypes, verifiedStatement.GetPredicateType()) {
+		return reject("signed statement has predicate type %s, which predicateTypes does not list (%s)",
+			verifiedStatement.GetPredicateType(), strings.Join(e.cfg.predicateTypes, ", "))
+	}
+	var names []string
+	matched := false
+	for _, subject := range verifiedStatement.GetSubject() {
+		if subject.GetDigest()["sha256"] != e.manifestDigest.Encoded() {
+			continue
+		}
+		matched = true
+		if name := subject.GetName(); name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if !matched {
+		// sigstore-go checked this already; a disagreement means it and this code
+		// read the statement differently, and then neither reading is safe.
+		return reject("signed statement has no subject with the manifest digest %s", e.manifestDigest)
+	}
+	return e.signedReferences(names, verified)
+}
+
+// signedReferences applies signedIdentity to the subject names of a verified
+// statement. A name that is not a Docker reference (a file name, a package URL)
+// names no image. With several names, the first one signedIdentity accepts wins.
+func (e *evaluation) signedReferences(names []string, verified *verifiedSignature) outcome {
+	var refs, others []string
+	for _, name := range names {
+		if _, err := reference.ParseNormalizedNamed(name); err == nil {
+			refs = append(refs, name)
+		} else {
+			others = append(others, name)
+		}
+	}
+	if len(refs) == 0 {
+		if reason := e.checkSignedReference(nil); reason != "" {
+			if len(others) > 0 {
+				reason = fmt.Sprintf("subject names %s are not image references: %s", strings.Join(others, ", "), reason)
+			}
+			return reject("%s", reason)
+		}
+		return outcome{accepted: verified}
+	}
+	var first string
+	for _, ref := range refs {
+		signed := ref
+		reason := e.checkSignedReference(&signed)
+		if reason == "" {
+			return outcome{accepted: verified, signed: &signed}
+		}
+		if first == "" {
+			first = reason
+		}
+	}
+	return reject("%s", first)
+}

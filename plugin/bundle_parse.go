@@ -1,0 +1,108 @@
+package plugin
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/policy-plugins/sigstore/protocol/strictjson"
+)
+
+// untrustedBundle is a Sigstore bundle as the request carries it: parsed and
+// structurally valid (a supported media type, content and verification material
+// of a known kind, the tlog entries that version requires), nothing verified.
+type untrustedBundle struct {
+	*bundle.Bundle
+	version string // v0.1, v0.2 or v0.3
+	// leaf is the signing certificate, nil for a key-signed bundle.
+	leaf *x509.Certificate
+	// chain holds the certificates after the leaf in an x509CertificateChain
+	// (v0.1 and v0.2 bundles): candidates for path building, never anchors.
+	chain []*x509.Certificate
+}
+
+// parseUntrustedBundle reads one sigstore-bundle signature. The request decoder
+// has already refused duplicate keys, but Evaluate is also called in-process, so
+// the document rules are checked again; protojson then refuses unknown fields and
+// bad base64, and sigstore-go's bundle validation refuses unsupported versions
+// (v0.4 and later, or before v0.1), v0.3 chains, and tlog entries without what
+// their version needs (a promise for v0.1, a proof with a checkpoint after).
+func parseUntrustedBundle(untrustedJSON json.RawMessage) (*untrustedBundle, string) {
+	if err := strictjson.Validate(untrustedJSON, "bundle"); err != nil {
+		return nil, fmt.Sprintf("malformed bundle: %v", err)
+	}
+	pb := &protobundle.Bundle{}
+	if err := protojson.Unmarshal(untrustedJSON, pb); err != nil {
+		return nil, fmt.Sprintf("malformed bundle: %v", err)
+	}
+	// These checks come before sigstore-go's own so that the reason names the
+	// actual defect rather than whatever else the bundle lacks.
+	if reason := checkLogIndexes(pb); reason != "" {
+		return nil, reason
+	}
+	u := &untrustedBundle{}
+	if reason := u.readCertificates(pb.GetVerificationMaterial()); reason != "" {
+		return nil, reason
+	}
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		return nil, fmt.Sprintf("invalid or unsupported bundle: %v", err)
+	}
+	if u.version, err = b.Version(); err != nil {
+		return nil, fmt.Sprintf("invalid or unsupported bundle: %v", err)
+	}
+	u.Bundle = b
+	return u, ""
+}
+
+// checkLogIndexes refuses negative log indexes, which sigstore-go reports only as
+// a "nil value in transaction log entry".
+func checkLogIndexes(pb *protobundle.Bundle) string {
+	for i, e := range pb.GetVerificationMaterial().GetTlogEntries() {
+		if e.GetLogIndex() < 0 || e.GetInclusionProof().GetLogIndex() < 0 {
+			return fmt.Sprintf("transparency log entry %d has a negative log index", i)
+		}
+	}
+	return ""
+}
+
+// readCertificates parses the verification material's certificates. The bundle
+// specification forbids a root in x509CertificateChain: a verifier must reach the
+// root from its own trust material, and a chain that carries one is either
+// confused or hoping to be trusted for it.
+func (u *untrustedBundle) readCertificates(vm *protobundle.VerificationMaterial) string {
+	if c := vm.GetCertificate(); c != nil {
+		leaf, err := x509.ParseCertificate(c.GetRawBytes())
+		if err != nil {
+			return fmt.Sprintf("invalid certificate in bundle: %v", err)
+		}
+		u.leaf = leaf
+		return ""
+	}
+	chain := vm.GetX509CertificateChain()
+	if chain == nil {
+		return "" // a public key; sigstore-go refuses anything else
+	}
+	if len(chain.GetCertificates()) == 0 {
+		return "bundle has an empty x509CertificateChain"
+	}
+	for i, c := range chain.GetCertificates() {
+		cert, err := x509.ParseCertificate(c.GetRawBytes())
+		if err != nil {
+			return fmt.Sprintf("invalid certificate %d in the bundle's x509CertificateChain: %v", i, err)
+		}
+		if i == 0 {
+			u.leaf = cert
+			continue
+		}
+		if cert.CheckSignatureFrom(cert) == nil {
+			return fmt.Sprintf("bundle's x509CertificateChain includes a root certificate (%s): roots must come from the trust material", cert.Subject)
+		}
+		u.chain = append(u.chain, cert)
+	}
+	return ""
+}

@@ -1,0 +1,109 @@
+package plugin
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/sigstore/sigstore-go/pkg/verify"
+)
+
+// Bundle verifier options, by trust mode. They follow what the Sigstore client
+// specification requires of each kind of signature:
+//
+//   - A certificate is short-lived, so it is checked at a verified time: a SET
+//     (inclusion promise) from a trusted log or an RFC 3161 timestamp from a
+//     trusted TSA, each inside its validity window. WithObserverTimestamps
+//     accepts either and returns only verified times; sigstore-go takes a log's
+//     integratedTime only from an entry with a verified SET, so an inclusion
+//     proof alone yields no time. A certificate signature must also be in a
+//     trusted transparency log (WithTransparencyLog): the log is what makes a
+//     mis-used identity visible, which is why Fulcio issues to anyone at all.
+//     The current time never stands in for a signed one.
+//   - A key signature under keyPath* with transparency logs in the config
+//     (rekorPublicKey* or trustedRootPath) needs a log entry and a verified
+//     time, as sigstoreSigned needs a SET there.
+//   - A key signature with only keys configured needs neither: there is no log
+//     to check an entry with, and a key has no validity window.
+func certificateBundleOptions(requireSCT bool) []verify.VerifierOption {
+	opts := []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
+	if requireSCT {
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+	}
+	return opts
+}
+
+func keyBundleOptions(needLog bool) []verify.VerifierOption {
+	if needLog {
+		return []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
+	}
+	return []verify.VerifierOption{verify.WithNoObserverTimestamps()}
+}
+
+// manifestArtifact makes sigstore-go bind the signature to the manifest: a
+// message signature's digest must equal it, and an in-toto statement must have a
+// subject with it.
+func (e *evaluation) manifestArtifact() (verify.ArtifactPolicyOption, error) {
+	if e.manifestDigest.Algorithm() != "sha256" {
+		return nil, fmt.Errorf("manifest digest %s is not sha256", e.manifestDigest)
+	}
+	raw, err := hex.DecodeString(e.manifestDigest.Encoded())
+	if err != nil {
+		return nil, fmt.Errorf("manifest digest %s: %v", e.manifestDigest, err)
+	}
+	return verify.WithArtifactDigest("sha256", raw), nil
+}
+
+// verifyBundleWithCertificate verifies a certificate-signed bundle against the
+// config's trust material, then matches the certificate's identity.
+func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, string) {
+	if u.GetVerificationMaterial().GetPublicKey() != nil {
+		return nil, nil, "bundle is signed with a public key, but this requirement trusts certificates (identities), not keys"
+	}
+	artifact, err := e.manifestArtifact()
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	material := withIntermediates(e.cfg.trust.material, u.chain)
+	result, err := runVerifier(material, u.Bundle, artifact, certificateBundleOptions(e.cfg.requireSCT))
+	if err != nil {
+		return nil, nil, explainBundleFailure(err, material, u)
+	}
+	if reason := checkLogWindows(u, material, result); reason != "" {
+		return nil, nil, reason
+	}
+	verifiedLeaf := u.leaf
+	verified, reason := e.certificateSignature(verifiedLeaf, result)
+	return verified, result, reason
+}
+
+// verifyBundleWithKeys tries each trusted key in turn, each with its own
+// material, as verifyLegacyWithKeys does: the bundle's key hint is untrusted and
+// chooses nothing.
+func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, string) {
+	if u.GetVerificationMaterial().GetPublicKey() == nil {
+		return nil, nil, "bundle is signed with a certificate, but this requirement trusts public keys (keyPath/keyData), not certificates"
+	}
+	artifact, err := e.manifestArtifact()
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	var reasons []string
+	for _, key := range e.cfg.trust.keys {
+		result, err := runVerifier(key.material, u.Bundle, artifact, keyBundleOptions(e.cfg.trust.keysNeedLog), verify.WithKey())
+		if err != nil {
+			reasons = append(reasons, explainBundleFailure(err, key.material, u))
+			continue
+		}
+		if e.cfg.trust.keysNeedLog {
+			if reason := checkLogWindows(u, key.material, result); reason != "" {
+				reasons = append(reasons, reason)
+				continue
+			}
+		}
+		return keySignature(key, result), result, ""
+	}
+	if len(reasons) == 1 {
+		return nil, nil, reasons[0]
+	}
+	return nil, nil, fmt.Sprintf("no trusted key verifies the bundle (%d keys tried; first: %s)", len(reasons), reasons[0])
+}
