@@ -68,7 +68,7 @@ func (p Problem) String() string {
 // validate).
 func Parse(data []byte) (p *Policy, errs []Problem) {
 	if err := strictjson.Validate(data, ""); err != nil {
-		return nil, []Problem{fromStrict(err)}
+		return nil, []Problem{locate(data, err)}
 	}
 	root, err := strictjson.NewObject("", data)
 	if err != nil {
@@ -219,4 +219,37 @@ func checkBuiltin(raw json.RawMessage) error {
 		return fmt.Errorf("containers/image: %s", strings.TrimPrefix(err.Error(), "invalid policy in \"\": "))
 	}
 	return nil
+}
+
+// locate restates a document-level error (a duplicate key, too deep nesting)
+// found inside a requirement with the requirement's path: strictjson joins
+// keys with dots, which scopes like "registry.example.com/team" make
+// unreadable. Errors above the requirements keep strictjson's path.
+func locate(data []byte, err error) Problem {
+	var doc struct {
+		Default    []json.RawMessage                       `json:"default"`
+		Transports map[string]map[string][]json.RawMessage `json:"transports"`
+	}
+	if json.Unmarshal(data, &doc) != nil {
+		return fromStrict(err)
+	}
+	lists := map[string][]json.RawMessage{DefaultPath: doc.Default}
+	for transport, scopes := range doc.Transports {
+		for name, reqs := range scopes {
+			lists[ScopePath(transport, name)] = reqs
+		}
+	}
+	for _, path := range sortedKeys(mustMarshal(lists)) {
+		for i, req := range lists[path] {
+			if rerr := strictjson.Validate(req, strictjson.Path(indexPath(path, i))); rerr != nil {
+				return fromStrict(rerr)
+			}
+		}
+	}
+	return fromStrict(err)
+}
+
+func mustMarshal(v any) json.RawMessage {
+	data, _ := json.Marshal(v)
+	return data
 }
