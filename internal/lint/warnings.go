@@ -3,8 +3,8 @@ package lint
 import (
 	"cmp"
 	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
