@@ -96,8 +96,13 @@ func explainIntegratedTime(u *untrustedBundle, fallback string) string {
 	}
 	for _, entry := range untrustedEntries {
 		if at := entry.IntegratedTime(); !at.IsZero() && (at.Before(u.leaf.NotBefore) || at.After(u.leaf.NotAfter)) {
-			return fmt.Sprintf("transparency log integrated time %s is outside the certificate's validity (%s to %s)",
-				formatTime(at), formatTime(u.leaf.NotBefore), formatTime(u.leaf.NotAfter))
+			// sigstore-go compares the integratedTime even when no SET signs it.
+			what := "Rekor SET time"
+			if !entry.HasInclusionPromise() {
+				what = "transparency log integrated time (not signed by a SET)"
+			}
+			return fmt.Sprintf("%s %s is outside the certificate's validity (%s to %s)",
+				what, formatTime(at), formatTime(u.leaf.NotBefore), formatTime(u.leaf.NotAfter))
 		}
 	}
 	return "verification failed: " + fallback

@@ -33,6 +33,8 @@ type untrustedLegacy struct {
 	signature []byte
 	certs     []*x509.Certificate // leaf first, then the chain annotation's certificates
 	set       *untrustedRekorSET  // nil when the annotation is absent
+	// timestamps holds the RFC 3161 timestamp annotation's response, if any.
+	timestamps [][]byte
 }
 
 // evaluateLegacy decides one sigstore-json signature: cryptography through
@@ -80,6 +82,13 @@ func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLeg
 			return nil, fmt.Sprintf("invalid Rekor SET in %s annotation: %v", annotationRekorSET, err)
 		}
 	}
+	if untrustedTimestamp, ok := untrustedAnnotations[annotationRFC3161]; ok {
+		ts, err := parseUntrustedRFC3161([]byte(untrustedTimestamp))
+		if err != nil {
+			return nil, fmt.Sprintf("invalid RFC 3161 timestamp in %s annotation: %v", annotationRFC3161, err)
+		}
+		u.timestamps = [][]byte{ts}
+	}
 	if !needCert {
 		// A key-based requirement ignores any certificate, as sigstoreSigned does.
 		return u, ""
@@ -114,13 +123,18 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 	if err != nil {
 		return nil, err.Error()
 	}
-	opts := []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1)}
-	if e.cfg.requireSCT {
-		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
-	}
+	// The same options as a certificate bundle: the SET is required (the log
+	// entry), and an RFC 3161 timestamp, when present and from a trusted TSA, is
+	// a second verified time the certificate must be valid at.
+	opts := certificateBundleOptions(e.cfg.requireSCT)
 	material := withIntermediates(e.cfg.trust.material, u.certs[1:])
 	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
 	if err != nil {
+		if len(u.timestamps) > 0 {
+			// The failing time may be the timestamp's, which only the bundle
+			// explanation considers.
+			return nil, explainBundleFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]})
+		}
 		return nil, explainFailure(err, material, u.certs, u.set)
 	}
 	return e.certificateSignature(u.certs[0], result)
@@ -133,7 +147,7 @@ func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignatur
 		if set == nil {
 			return nil, "missing " + annotationRekorSET + " annotation: the config names a transparency log, so a Rekor SET is required"
 		}
-		opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1)}
+		opts = keyBundleOptions(true)
 	} else {
 		set = nil // no log to check it against: sigstoreSigned ignores it too
 	}
@@ -195,6 +209,7 @@ func (u *untrustedLegacy) bundle(material *protobundle.VerificationMaterial) (*b
 			Signature:     u.signature,
 		}},
 	}
+	pb.VerificationMaterial.TimestampVerificationData = timestampVerificationData(u.timestamps)
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
 		return nil, fmt.Errorf("malformed signature: %v", err)
