@@ -124,12 +124,7 @@ func (v verdict) check(t *testing.T, resp *protocol.VerifyResponse) {
 		t.Fatalf("verdict %s, want accept=%v: %s", resp.Verdict, v.accept, resp.Reason)
 	}
 	if !v.accept {
-		if !strings.Contains(resp.Signatures[0].Reason, v.reason) {
-			t.Fatalf("reason %q does not contain %q", resp.Signatures[0].Reason, v.reason)
-		}
-		if strings.ContainsAny(resp.Signatures[0].Reason, "\r\n") {
-			t.Fatalf("reason is not one line: %q", resp.Signatures[0].Reason)
-		}
+		v.checkSignature(t, resp, 0)
 		return
 	}
 	if got := deref(resp.Accepted.SignedReference); (v.signed == "" && got != "<nil>") || (v.signed != "" && got != v.signed) {
@@ -139,5 +134,18 @@ func (v verdict) check(t *testing.T, resp *protocol.VerifyResponse) {
 	case v.time == "":
 	case v.time == "null" && got != "<nil>", v.time != "null" && got != v.time:
 		t.Fatalf("accepted.time %s, want %s", got, v.time)
+	}
+}
+
+// checkSignature checks that signature i was rejected with a one-line reason
+// containing v.reason.
+func (v verdict) checkSignature(t *testing.T, resp *protocol.VerifyResponse, i int) {
+	t.Helper()
+	got := resp.Signatures[i]
+	if got.Accepted || !strings.Contains(got.Reason, v.reason) {
+		t.Fatalf("signature %d: accepted=%v, reason %q; want a rejection containing %q", i, got.Accepted, got.Reason, v.reason)
+	}
+	if strings.ContainsAny(got.Reason, "\r\n") {
+		t.Fatalf("signature %d: reason is not one line: %q", i, got.Reason)
 	}
 }
