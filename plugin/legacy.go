@@ -127,7 +127,14 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 	// entry), and an RFC 3161 timestamp, when present and from a trusted TSA, is
 	// a second verified time the certificate must be valid at.
 	opts := certificateBundleOptions(e.cfg.requireSCT)
-	material := withIntermediates(e.cfg.trust.material, u.certs[1:])
+	// As containers/image and cosign do, the chain annotation's last certificate
+	// is taken to be the root and is never lent: a chain of the intermediate
+	// alone, or in the wrong order, rejects there and so here.
+	untrustedChain := u.certs[1:]
+	if len(untrustedChain) > 0 {
+		untrustedChain = untrustedChain[:len(untrustedChain)-1]
+	}
+	material := withIntermediates(e.cfg.trust.material, untrustedChain)
 	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
 	if err != nil {
 		if len(u.timestamps) > 0 {
