@@ -445,7 +445,9 @@ func signatureKinds(t *testing.T, m *diffMaterial) []struct {
 		{"the email certificate with an untrusted chain", withChain(sign(env.in, m.email, fixture.LegacyOptions{}), otherChain)},
 		{"another email", sign(env.in, leaf(env.in, func(o *fixture.LeafOptions) { o.Email = "mallory@example.com" }), fixture.LegacyOptions{})},
 		{"the email in another case", sign(env.in, leaf(env.in, func(o *fixture.LeafOptions) { o.Email = "Alice@example.com" }), fixture.LegacyOptions{})},
-		{"another issuer", sign(env.in, leaf(env.in, func(o *fixture.LeafOptions) { o.Issuer, o.IssuerV1 = "https://accounts.example.org", "https://accounts.example.org" }), fixture.LegacyOptions{})},
+		{"another issuer", sign(env.in, leaf(env.in, func(o *fixture.LeafOptions) {
+			o.Issuer, o.IssuerV1 = "https://accounts.example.org", "https://accounts.example.org"
+		}), fixture.LegacyOptions{})},
 		{"the issuer in the v1 extension only", sign(env.in, leaf(env.in, func(o *fixture.LeafOptions) { o.OmitIssuerV2 = true }), fixture.LegacyOptions{})},
 		{"disagreeing issuer extensions", sign(env.in, leaf(env.in, func(o *fixture.LeafOptions) { o.IssuerV1 = "https://evil.example" }), fixture.LegacyOptions{})},
 		{"a URI identity with no email", sign(env.in, env.leaf(t, fixture.GitLabCI()), fixture.LegacyOptions{})},
@@ -501,7 +503,9 @@ func alterationCases(t *testing.T, m *diffMaterial) []diffCase {
 			return fixture.CosignPayload(diffRepo, d)
 		}},
 		{name: "a payload naming the manifest's sha512 digest", payload: func(m *diffMaterial) []byte { return fixture.CosignPayload(diffRepo, sha512) }},
-		{name: "a payload naming a malformed digest", payload: func(m *diffMaterial) []byte { return fixture.CosignPayload(diffRepo, "sha256:"+strings.Repeat("z", 64)) }},
+		{name: "a payload naming a malformed digest", payload: func(m *diffMaterial) []byte {
+			return fixture.CosignPayload(diffRepo, "sha256:"+strings.Repeat("z", 64))
+		}},
 		{name: "a payload with another type", payload: func(m *diffMaterial) []byte {
 			return []byte(strings.Replace(string(fixture.CosignPayload(diffRepo, m.digest)), "cosign container image signature", "atomic container signature", 1))
 		}},
