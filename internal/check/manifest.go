@@ -1,0 +1,37 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/policy-plugins/sigstore/internal/registry"
+	"go.podman.io/image/v5/manifest"
+)
+
+// describeManifest reports the evaluated manifest and, for an index, its
+// instances (informational: the policy is evaluated on the index itself).
+func describeManifest(m registry.Manifest) (Manifest, error) {
+	out := Manifest{Digest: m.Digest.String(), MediaType: m.MIMEType, Kind: "image", Instances: []Instance{}}
+	if !m.IsIndex() {
+		return out, nil
+	}
+	out.Kind = "index"
+	list, err := manifest.ListFromBlob(m.Bytes, m.MIMEType)
+	if err != nil {
+		return out, fmt.Errorf("parsing index %s: %w", m.Digest, err)
+	}
+	for _, d := range list.Instances() {
+		info, err := list.Instance(d)
+		if err != nil {
+			return out, fmt.Errorf("index %s: %w", m.Digest, err)
+		}
+		inst := Instance{Digest: d.String(), MediaType: info.MediaType}
+		if pl := info.ReadOnly.Platform; pl != nil {
+			inst.Platform = pl.OS + "/" + pl.Architecture
+			if pl.Variant != "" {
+				inst.Platform += "/" + pl.Variant
+			}
+		}
+		out.Instances = append(out.Instances, inst)
+	}
+	return out, nil
+}
