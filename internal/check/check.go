@@ -142,7 +142,7 @@ func validatePluginConfigs(ctx context.Context, host *protocol.Host, scope polic
 			for i, e := range resp.Errors {
 				msgs[i] = pluginPath(r.Path, e.Path) + ": " + oneLine(e.Message)
 			}
-			return nil, setupErrorf("policy %s: invalid plugin config: %s", r.Path, strings.Join(msgs, "; "))
+			return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
 		}
 		for _, w := range resp.Warnings {
 			warnings = append(warnings, Problem{Path: pluginPath(r.Path, w.Path), Message: oneLine(w.Message)})

@@ -91,3 +91,137 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 			img.Instances[1].Digest+" linux/arm64/v8")
 	})
 }
+
+func TestCheckRejects(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+
+	t.Run("an unsigned image", func(t *testing.T) {
+		img := e2e.PushImage(t, env.addr+"/team/unsigned:1")
+		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+
+		r := env.check(t, policy, img.Ref, "text")
+		r.want(t, ExitRejected, r.stdout, "signatures: 0 found", "(plugin sigstore): rejected", "no signatures", "verdict: rejected")
+	})
+
+	t.Run("a signed image under the wrong identity", func(t *testing.T) {
+		img := e2e.PushImage(t, env.addr+"/team/other-project:1")
+		in := gitlabLegacy(t, img)
+		wanted := "https://gitlab.com/group/other-project//.gitlab-ci.yml@refs/heads/main"
+		policy := env.policy(t, pluginRequirement(gitlabConfig(t, in, wanted)))
+
+		r := env.check(t, policy, img.Ref, "json")
+		r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
+		req := r.requirement(t, 0)
+		if req.Outcome != check.OutcomeRejected || len(req.Signatures) != 1 || req.Signatures[0].Accepted ||
+			!strings.Contains(req.Signatures[0].Reason, gitlabSubject) {
+			t.Errorf("requirement %+v, want signature 0 rejected naming its subject %s", req, gitlabSubject)
+		}
+	})
+
+	t.Run("an image whose tag moved to an unsigned digest", func(t *testing.T) {
+		signed := e2e.PushImage(t, env.addr+"/team/moved:1")
+		e2e.SignLegacy(t, key, signed.DigestRef())
+		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+		if r := env.check(t, policy, signed.Ref, "text"); r.status != ExitOK {
+			t.Fatalf("before the move: exit %d, want the signed image accepted", r.status)
+		}
+		// Another image, then the tag moved to it (as a later push would).
+		moved := e2e.PushImage(t, env.addr+"/team/moved:2")
+		e2e.PutManifest(t, moved.Repository, "1", moved.MIMEType, moved.Manifest)
+		moved.Ref = env.addr + "/team/moved:1"
+
+		r := env.check(t, policy, moved.Ref, "text")
+		r.want(t, ExitRejected, r.stdout, "manifest:   "+moved.Digest, "signatures: 0 found", "no signatures", "verdict: rejected")
+		// The old signature still exists, for the old digest only.
+		if r := env.check(t, policy, signed.DigestRef(), "text"); r.status != ExitOK {
+			t.Errorf("the signed digest: exit %d, want accepted", r.status)
+		}
+	})
+
+	t.Run("cosign attachments where registries.d does not enable them", func(t *testing.T) {
+		img := e2e.PushImage(t, env.addr+"/team/no-attachments:1")
+		e2e.SignLegacy(t, key, img.DigestRef())
+		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+		off := *env
+		off.registriesD = env.writeRegistriesD(t, "docker:\n  "+env.addr+":\n    use-sigstore-attachments: false\n")
+
+		r := off.check(t, policy, img.Ref, "text")
+		r.want(t, ExitRejected, r.stdout, "signatures: 0 found", "verdict: rejected")
+	})
+
+	t.Run("a built-in requirement that rejects while the plugin accepts", func(t *testing.T) {
+		img := e2e.PushImage(t, env.addr+"/team/both:1")
+		e2e.SignLegacy(t, key, img.DigestRef())
+		other := e2e.GenerateKeyPair(t)
+		builtin := `{"type": "sigstoreSigned", "keyPath": "` + other.PublicKey + `", "signedIdentity": {"type": "matchRepository"}}`
+		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))+","+builtin)
+
+		r := env.check(t, policy, img.Ref, "json")
+		r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
+		if req := r.requirement(t, 0); req.Outcome != check.OutcomeAccepted {
+			t.Errorf("plugin requirement %+v, want accepted", req)
+		}
+		if req := r.requirement(t, 1); req.Outcome != check.OutcomeRejected || !strings.HasPrefix(req.Reason, "containers/image: ") {
+			t.Errorf("built-in requirement %+v, want rejected by containers/image", req)
+		}
+	})
+
+	t.Run("a multi-platform image signed only per instance", func(t *testing.T) {
+		// podman pull evaluates the policy on the index; so does check.
+		img := e2e.PushIndex(t, env.addr+"/team/per-instance:1")
+		for i := range img.Instances {
+			e2e.SignLegacy(t, key, img.InstanceRef(i))
+		}
+		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+
+		r := env.check(t, policy, img.Ref, "text")
+		r.want(t, ExitRejected, r.stdout, "manifest:   "+img.Digest, "an index of 2 instances", "signatures: 0 found", "verdict: rejected")
+	})
+}
+
+func TestCheckErrorsAreNotVerdicts(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/app:1")
+	good := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+
+	tests := []struct {
+		name, policy, image, want string
+	}{
+		{"an unreachable registry", good, "127.0.0.1:1/team/app:1", "127.0.0.1:1"},
+		{"a missing image", good, env.addr + "/team/missing:1", "manifest unknown"},
+		{"a missing tag", good, env.addr + "/team/app:2", "manifest unknown"},
+		{"an invalid image reference", good, "Registry.example.com/UPPER:1", "invalid image reference"},
+		{"a missing policy", "/nonexistent/policy.json", img.Ref, "no such file or directory"},
+		{"an invalid policy", writeFile(t, "policy.json", `{"default": [{"type": "reject"}], "default": []}`), img.Ref, `duplicate key "default"`},
+		{"an invalid plugin config", env.policy(t, pluginRequirement(`{"keyPath": "/nonexistent/cosign.pub"}`)), img.Ref,
+			`transports.docker["` + env.addr + `/team"][0].config.keyPath: `},
+		{"a plugin that is not installed", env.policy(t, `{"type": "plugin", "plugin": "nosuch", "config": {}}`), img.Ref, `plugin "nosuch": not found`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := env.check(t, tt.policy, tt.image, "json")
+			r.want(t, ExitUsage, r.stderr, tt.want)
+			r.want(t, ExitUsage, r.stdout, `"verdict": "error"`)
+		})
+	}
+}
+
+func TestCheckWithTheReferrersAPI(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{ReferrersAPI: true})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/bundled:1")
+	e2e.SignBundle(t, key, img.DigestRef())
+	if tags := e2e.Tags(t, img.Repository); len(tags) != 1 {
+		t.Fatalf("tags %q: cosign wrote a referrers tag, so the API was not used", tags)
+	}
+	policy := env.policy(t, pluginRequirement(keyConfig(key, "digestOnly")))
+
+	r := env.check(t, policy, img.Ref, "json")
+	r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
+	if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle ||
+		!strings.HasPrefix(r.report.Signatures[0].Source, "referrer sha256:") {
+		t.Errorf("signatures %+v, want one bundle referrer", r.report.Signatures)
+	}
+}
