@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -178,6 +180,40 @@ func TestCheckRejects(t *testing.T) {
 		r := env.check(t, policy, img.Ref, "text")
 		r.want(t, ExitRejected, r.stdout, "manifest:   "+img.Digest, "an index of 2 instances", "signatures: 0 found", "verdict: rejected")
 	})
+}
+
+// crashingPlugin answers metadata and validate-config correctly and crashes
+// on verify.
+const crashingPlugin = `#!/bin/sh
+case "$1" in
+metadata) echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"Metadata","name":"crashy","version":"0","apiVersions":["containers-policy-plugin/v1alpha1"],"signatureFormats":["sigstore-json"]}' ;;
+validate-config) cat >/dev/null; echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}' ;;
+*) cat >/dev/null; echo "segmentation fault in verify" >&2; exit 139 ;;
+esac
+`
+
+func TestCheckRejectsWhenAPluginFails(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/app:1")
+	e2e.SignLegacy(t, key, img.DigestRef())
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "crashy"), []byte(crashingPlugin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(protocol.PluginDirsEnv, dir+":"+os.Getenv(protocol.PluginDirsEnv))
+	// The sigstore plugin accepts; the crashing one must still sink the image.
+	policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))+`, {"type": "plugin", "plugin": "crashy", "config": {}}`)
+
+	r := env.check(t, policy, img.Ref, "json")
+	r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
+	if req := r.requirement(t, 0); req.Outcome != check.OutcomeAccepted {
+		t.Errorf("sigstore requirement %+v, want accepted", req)
+	}
+	req := r.requirement(t, 1)
+	if want := `plugin "crashy" verify: exit status 139; stderr: segmentation fault in verify`; req.Outcome != check.OutcomeFailed || req.Reason != want {
+		t.Errorf("crashy requirement: outcome %q, reason %q; want failed with %q", req.Outcome, req.Reason, want)
+	}
 }
 
 func TestCheckErrorsAreNotVerdicts(t *testing.T) {
