@@ -41,6 +41,9 @@ func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Dec
 	}
 	sent := *req
 	sent.APIVersion, sent.Kind = APIVersion, KindVerifyRequest
+	if sent.Signatures == nil {
+		sent.Signatures = []Signature{} // "signatures": null is not a list of none
+	}
 	if sent.RequestID == nil {
 		id := newRequestID()
 		sent.RequestID = &id

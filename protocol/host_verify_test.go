@@ -82,6 +82,14 @@ func TestVerifyBelievesAWellFormedAnswer(t *testing.T) {
 			t.Errorf("Verify: %v, echoed %v, want %q", err, d.Response.RequestID, id)
 		}
 	})
+	t.Run("no signatures are sent as an empty list", func(t *testing.T) {
+		none := testVerifyRequest(acceptConfig)
+		none.Signatures = nil
+		d, err := h.Verify(context.Background(), "good", none)
+		if err != nil || d.Accepted || d.Response == nil || len(d.Response.Signatures) != 0 {
+			t.Errorf("Verify: %+v, %v; want a well-formed reject with no signature results", d, err)
+		}
+	})
 	t.Run("a plugin flooding stderr is still heard on stdout", func(t *testing.T) {
 		h, _ := installPlugin(t, "floods-stderr")
 		d, err := h.Verify(context.Background(), "floods-stderr", req)
