@@ -11,8 +11,7 @@ import (
 )
 
 // The in-toto statement types a DSSE bundle may carry: v1, and v0.1, which older
-// attestations (cosign attest before v2.1, early GitHub attestations) use with the
-// same fields.
+// attestations still use, with the same subject and predicateType fields.
 var inTotoStatementTypes = []string{"https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1"}
 
 // bindBundle decides what a verified bundle says about this image. sigstore-go
@@ -41,7 +40,8 @@ func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedB
 	var names []string
 	matched := false
 	for _, subject := range verifiedStatement.GetSubject() {
-		if subject.GetDigest()["sha256"] != e.manifestDigest.Encoded() {
+		// Hex is case-insensitive, as sigstore-go's comparison of the decoded bytes.
+		if !strings.EqualFold(subject.GetDigest()["sha256"], e.manifestDigest.Encoded()) {
 			continue
 		}
 		matched = true

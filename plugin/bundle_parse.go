@@ -17,7 +17,6 @@ import (
 // of a known kind, the tlog entries that version requires), nothing verified.
 type untrustedBundle struct {
 	*bundle.Bundle
-	version string // v0.1, v0.2 or v0.3
 	// leaf is the signing certificate, nil for a key-signed bundle.
 	leaf *x509.Certificate
 	// chain holds the certificates after the leaf in an x509CertificateChain
@@ -50,9 +49,6 @@ func parseUntrustedBundle(untrustedJSON json.RawMessage) (*untrustedBundle, stri
 	}
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
-		return nil, fmt.Sprintf("invalid or unsupported bundle: %v", err)
-	}
-	if u.version, err = b.Version(); err != nil {
 		return nil, fmt.Sprintf("invalid or unsupported bundle: %v", err)
 	}
 	u.Bundle = b

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/policy-plugins/sigstore/internal/fixture"
@@ -94,6 +95,12 @@ func TestBundleImageBinding(t *testing.T) {
 			opts:    attestation(subject{env.repo, otherDigest}, subject{otherRepo, env.digest}),
 			cfg:     withSLSA(matchRepository),
 			verdict: verdict{reason: "signature for " + otherRepo + " is not accepted"},
+		},
+		{
+			name:    "a subject digest in upper-case hex binds as well",
+			opts:    attestation(subject{env.repo, "sha256:" + strings.ToUpper(strings.TrimPrefix(env.digest, "sha256:"))}),
+			cfg:     withSLSA(matchRepository),
+			verdict: verdict{accept: true, signed: env.repo},
 		},
 		{
 			name:    "a subject name that is not an image reference names no image",
