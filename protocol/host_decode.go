@@ -222,8 +222,11 @@ func decodeAccepted(raw json.RawMessage) (*Accepted, error) {
 		key string
 		dst **string
 	}{
-		{"issuer", &a.Issuer}, {"subject", &a.Subject}, {"publicKey", &a.PublicKey},
-		{"signedReference", &a.SignedReference}, {"time", &a.Time},
+		{"issuer", &a.Issuer},
+		{"subject", &a.Subject},
+		{"publicKey", &a.PublicKey},
+		{"signedReference", &a.SignedReference},
+		{"time", &a.Time},
 	} {
 		if !obj.Has(f.key) {
 			return nil, fmt.Errorf("%s: required field is missing (null when it does not apply)", obj.Path.Key(f.key))

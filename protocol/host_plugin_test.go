@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if pluginBinaryDir != "" {
-		os.RemoveAll(pluginBinaryDir)
+		_ = os.RemoveAll(pluginBinaryDir)
 	}
 	os.Exit(code)
 }
@@ -52,8 +52,10 @@ func runTestPlugin(behave testPlugin) int {
 type goodHandler struct{}
 
 func (goodHandler) Metadata() Metadata {
-	return Metadata{Name: "good", Version: "1.0.0", APIVersions: []string{APIVersion},
-		SignatureFormats: []string{FormatSigstoreJSON, FormatSigstoreBundle}}
+	return Metadata{
+		Name: "good", Version: "1.0.0", APIVersions: []string{APIVersion},
+		SignatureFormats: []string{FormatSigstoreJSON, FormatSigstoreBundle},
+	}
 }
 
 func (goodHandler) ValidateConfig(req *ValidateConfigRequest) (*ValidateConfigResponse, error) {
@@ -72,8 +74,10 @@ func (goodHandler) Verify(req *VerifyRequest) (*VerifyResponse, error) {
 	if err := json.Unmarshal(req.Config, &cfg); err != nil {
 		return nil, Errorf(CodeInvalidConfig, "config: %v", err)
 	}
-	resp := &VerifyResponse{ManifestDigest: ManifestDigest(req.Image.Manifest), Verdict: VerdictReject,
-		Reason: "no signature accepted", Signatures: []SignatureResult{}}
+	resp := &VerifyResponse{
+		ManifestDigest: ManifestDigest(req.Image.Manifest), Verdict: VerdictReject,
+		Reason: "no signature accepted", Signatures: []SignatureResult{},
+	}
 	for i := range req.Signatures {
 		r := SignatureResult{Index: i, Reason: "config says reject"}
 		if cfg.Accept && i == 0 {
@@ -108,7 +112,7 @@ func mutated(edit func(answer map[string]any)) testPlugin {
 		if err != nil {
 			panic(err)
 		}
-		stdout.Write(data)
+		_, _ = stdout.Write(data)
 		return status
 	}
 }
@@ -118,15 +122,15 @@ func rewritten(rewrite func(string) string) testPlugin {
 	return func(command string, stdin []byte, stdout, stderr io.Writer) int {
 		var out strings.Builder
 		status := serveGood(command, stdin, &out, stderr)
-		io.WriteString(stdout, rewrite(out.String()))
+		_, _ = io.WriteString(stdout, rewrite(out.String()))
 		return status
 	}
 }
 
 func fixed(status int, stdoutText, stderrText string) testPlugin {
 	return func(_ string, _ []byte, stdout, stderr io.Writer) int {
-		io.WriteString(stdout, stdoutText)
-		io.WriteString(stderr, stderrText)
+		_, _ = io.WriteString(stdout, stdoutText)
+		_, _ = io.WriteString(stderr, stderrText)
 		return status
 	}
 }
@@ -175,7 +179,7 @@ var testPlugins = map[string]testPlugin{
 		env := os.Environ()
 		slices.Sort(env)
 		data, _ := json.Marshal(env)
-		stdout.Write(data)
+		_, _ = stdout.Write(data)
 		return 0
 	},
 	"sleeper": func(string, []byte, io.Writer, io.Writer) int {
@@ -199,7 +203,7 @@ var testPlugins = map[string]testPlugin{
 	},
 	"killed": func(string, []byte, io.Writer, io.Writer) int {
 		p, _ := os.FindProcess(os.Getpid())
-		p.Kill()
+		_ = p.Kill()
 		time.Sleep(time.Hour)
 		return 0
 	},
@@ -208,20 +212,20 @@ var testPlugins = map[string]testPlugin{
 	},
 	"exit2-after-accept": func(command string, stdin []byte, stdout, stderr io.Writer) int {
 		serveGood(command, stdin, stdout, stderr)
-		io.WriteString(stderr, "something went wrong after the answer\n")
+		_, _ = io.WriteString(stderr, "something went wrong after the answer\n")
 		return 2
 	},
 	"floods-stdout": func(command string, stdin []byte, stdout, stderr io.Writer) int {
 		chunk := strings.Repeat(" ", 64<<10)
 		for i := 0; i < 2*MaxStdoutBytes/len(chunk); i++ {
-			io.WriteString(stdout, chunk)
+			_, _ = io.WriteString(stdout, chunk)
 		}
 		return serveGood(command, stdin, stdout, stderr)
 	},
 	"floods-stderr": func(command string, stdin []byte, stdout, stderr io.Writer) int {
 		chunk := strings.Repeat("x", 64<<10) + "\n"
 		for i := 0; i < 64; i++ {
-			io.WriteString(stderr, chunk)
+			_, _ = io.WriteString(stderr, chunk)
 		}
 		return serveGood(command, stdin, stdout, stderr)
 	},

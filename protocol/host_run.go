@@ -65,7 +65,7 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 	// The child has its copies; closing ours lets the reads below see EOF
 	// once the plugin (and anything it started) is gone.
 	for _, f := range []*os.File{stdinR, stdoutW, stderrW} {
-		f.Close()
+		_ = f.Close()
 	}
 	if startErr != nil {
 		return nil, fmt.Errorf("starting %s: %w", path, startErr)
@@ -85,7 +85,7 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 	go func() {
 		// A plugin may exit without reading its request (metadata): EPIPE is fine.
 		_, _ = stdinW.Write(request)
-		stdinW.Close()
+		_ = stdinW.Close()
 	}()
 
 	exited := make(chan error, 1)
@@ -103,7 +103,7 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 	killGroup(pid)
 	stdout, stdoutHeld := collect(stdoutDone, stdoutR)
 	stderr, _ := collect(stderrDone, stderrR)
-	stdinW.Close() // unblocks the writer if a stray process held stdin
+	_ = stdinW.Close() // unblocks the writer if a stray process held stdin
 	waitErr := cmd.Wait()
 
 	switch {
@@ -139,7 +139,7 @@ func collect(done chan []byte, r *os.File) (data []byte, held bool) {
 	case data = <-done:
 		return data, false
 	case <-time.After(pipeGrace):
-		r.Close()
+		_ = r.Close()
 		return <-done, true
 	}
 }
@@ -194,6 +194,6 @@ func (p *pipes) pipe() (r, w *os.File, err error) {
 
 func (p *pipes) closeAll() {
 	for _, f := range *p {
-		f.Close()
+		_ = f.Close()
 	}
 }

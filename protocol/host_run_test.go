@@ -38,8 +38,8 @@ func TestRunGivesThePluginOnlyTheAllowedEnvironment(t *testing.T) {
 	}
 
 	t.Run("variables the host does not have are left out, not set empty", func(t *testing.T) {
-		os.Unsetenv("TZ") // t.Setenv above restores it
-		os.Unsetenv(DebugEnv)
+		_ = os.Unsetenv("TZ") // t.Setenv above restores it
+		_ = os.Unsetenv(DebugEnv)
 		inv, err := h.run(context.Background(), filepath.Join(dir, "env"), CommandVerify, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -123,6 +123,6 @@ func assertGone(t *testing.T, pid int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	syscall.Kill(pid, syscall.SIGKILL)
+	_ = syscall.Kill(pid, syscall.SIGKILL)
 	t.Errorf("the plugin's child %d is still running", pid)
 }

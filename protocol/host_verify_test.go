@@ -20,10 +20,14 @@ func testVerifyRequest(config string) *VerifyRequest {
 			ManifestMIMEType: "application/vnd.oci.image.manifest.v1+json",
 		},
 		Signatures: []Signature{
-			{Format: FormatSigstoreJSON, MIMEType: "application/vnd.dev.cosign.simplesigning.v1+json",
-				Payload: []byte(`{"critical":{}}`), Annotations: map[string]string{"dev.cosignproject.cosign/signature": "MEUC"}},
-			{Format: FormatSigstoreBundle, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-				Bundle: json.RawMessage(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)},
+			{
+				Format: FormatSigstoreJSON, MIMEType: "application/vnd.dev.cosign.simplesigning.v1+json",
+				Payload: []byte(`{"critical":{}}`), Annotations: map[string]string{"dev.cosignproject.cosign/signature": "MEUC"},
+			},
+			{
+				Format: FormatSigstoreBundle, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+				Bundle: json.RawMessage(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`),
+			},
 		},
 	}
 }

@@ -26,7 +26,7 @@ func evaluateBuiltin(ctx context.Context, img *registry.Image, r policy.Requirem
 		out.Outcome, out.Reason = OutcomeFailed, "containers/image: "+oneLine(err.Error())
 		return out
 	}
-	defer pc.Destroy()
+	defer func() { _ = pc.Destroy() }()
 	allowed, err := pc.IsRunningImageAllowed(ctx, img.TopLevel())
 	switch {
 	case allowed && r.Type == "insecureAcceptAnything":

@@ -70,7 +70,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	if err != nil {
 		return nil, &SetupError{Err: err}
 	}
-	defer img.Close()
+	defer func() { _ = img.Close() }()
 	top, err := img.Manifest(ctx)
 	if err != nil {
 		return nil, &SetupError{Err: err}

@@ -20,7 +20,8 @@ type pluginInfo struct {
 // signatures in the formats the plugin takes, through the host package, which
 // believes only a well-formed answer about this exact manifest.
 func evaluatePlugin(ctx context.Context, host *protocol.Host, report *Report, top registry.Manifest,
-	sigs *collected, info pluginInfo, r policy.Requirement) Requirement {
+	sigs *collected, info pluginInfo, r policy.Requirement,
+) Requirement {
 	out := Requirement{Path: r.Path, Type: r.Type, Plugin: r.Plugin, Signatures: []SignatureResult{}}
 	if info.err != nil {
 		out.Outcome, out.Reason = OutcomeFailed, info.err.Error()
@@ -29,8 +30,10 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, report *Report, to
 	ref := report.DockerReference
 	req := &protocol.VerifyRequest{
 		Config: r.Config,
-		Image: protocol.Image{Transport: "docker", DockerReference: &ref,
-			Manifest: top.Bytes, ManifestMIMEType: top.MIMEType},
+		Image: protocol.Image{
+			Transport: "docker", DockerReference: &ref,
+			Manifest: top.Bytes, ManifestMIMEType: top.MIMEType,
+		},
 		Signatures: []protocol.Signature{},
 	}
 	var sent []int // request index -> report index

@@ -16,8 +16,10 @@ func TestWriteTextSaysPerRequirementAndPerSignatureWhatPassedAndWhy(t *testing.T
 		},
 		Warnings: []Problem{{Path: "default[0].config.identities[0].subjectRegexp", Message: "has an unescaped '.'"}},
 		Requirements: []Requirement{
-			{Path: "default[0]", Type: "plugin", Plugin: "sigstore", Outcome: OutcomeRejected, Reason: "no signature accepted",
-				Signatures: []SignatureResult{{Signature: 0, Reason: "certificate subject x matches no identity"}, {Signature: 1, Reason: "not sent to plugins: bundle: duplicate key \"x\""}}},
+			{
+				Path: "default[0]", Type: "plugin", Plugin: "sigstore", Outcome: OutcomeRejected, Reason: "no signature accepted",
+				Signatures: []SignatureResult{{Signature: 0, Reason: "certificate subject x matches no identity"}, {Signature: 1, Reason: "not sent to plugins: bundle: duplicate key \"x\""}},
+			},
 			{Path: "default[1]", Type: "plugin", Plugin: "other", Outcome: OutcomeFailed, Reason: `plugin "other" verify: timed out after 30s; its process group was killed`},
 			{Path: "default[2]", Type: "insecureAcceptAnything", Outcome: OutcomeAccepted, Reason: "accepted without any check (insecureAcceptAnything)"},
 		},

@@ -32,8 +32,10 @@ func collectSignatures(ctx context.Context, img *registry.Image, m registry.Mani
 		}
 		sigTag := strings.Replace(m.Digest.String(), ":", "-", 1) + ".sig"
 		for i, a := range untrustedAttachments {
-			c.add(FoundSignature{Format: protocol.FormatSigstoreJSON, MediaType: a.MIMEType,
-				Source: fmt.Sprintf("%s layer %d", sigTag, i)},
+			c.add(FoundSignature{
+				Format: protocol.FormatSigstoreJSON, MediaType: a.MIMEType,
+				Source: fmt.Sprintf("%s layer %d", sigTag, i),
+			},
 				protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
 		}
 	}

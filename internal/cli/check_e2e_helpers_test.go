@@ -88,8 +88,10 @@ type checkResult struct {
 // through the host package.
 func (env *checkEnv) check(t *testing.T, policyPath, image, format string, extra ...string) checkResult {
 	t.Helper()
-	args := append([]string{"check", "--policy", policyPath, "--registries.d", env.registriesD,
-		"--tls-verify=false", "--output", format}, extra...)
+	args := append([]string{
+		"check", "--policy", policyPath, "--registries.d", env.registriesD,
+		"--tls-verify=false", "--output", format,
+	}, extra...)
 	args = append(args, image)
 	var stdout, stderr bytes.Buffer
 	r := checkResult{status: Run(args, strings.NewReader(""), &stdout, &stderr)}

@@ -231,8 +231,10 @@ func TestCheckErrorsAreNotVerdicts(t *testing.T) {
 		{"an invalid image reference", good, "Registry.example.com/UPPER:1", "invalid image reference"},
 		{"a missing policy", "/nonexistent/policy.json", img.Ref, "no such file or directory"},
 		{"an invalid policy", writeFile(t, "policy.json", `{"default": [{"type": "reject"}], "default": []}`), img.Ref, `duplicate key "default"`},
-		{"an invalid plugin config", env.policy(t, pluginRequirement(`{"keyPath": "/nonexistent/cosign.pub"}`)), img.Ref,
-			`transports.docker["` + env.addr + `/team"][0].config.keyPath: `},
+		{
+			"an invalid plugin config", env.policy(t, pluginRequirement(`{"keyPath": "/nonexistent/cosign.pub"}`)), img.Ref,
+			`transports.docker["` + env.addr + `/team"][0].config.keyPath: `,
+		},
 		{"a plugin that is not installed", env.policy(t, `{"type": "plugin", "plugin": "nosuch", "config": {}}`), img.Ref, `plugin "nosuch": not found`},
 	}
 	for _, tt := range tests {

@@ -24,13 +24,13 @@ func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io
 			break
 		}
 		if a == "-h" || a == "-help" || a == "--help" {
-			fmt.Fprint(stdout, usage)
+			_, _ = fmt.Fprint(stdout, usage)
 			return nil, ExitOK, false
 		}
 	}
 	for {
 		if err := fs.Parse(args); err != nil {
-			fmt.Fprint(stderr, usage)
+			_, _ = fmt.Fprint(stderr, usage)
 			return nil, ExitUsage, false
 		}
 		rest := fs.Args()

@@ -50,7 +50,7 @@ func runLint(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	findings := lint.Lint(context.Background(), data, protocol.NewHost())
 	errors, warnings := 0, 0
 	for _, f := range findings {
-		fmt.Fprintln(stdout, f)
+		_, _ = fmt.Fprintln(stdout, f)
 		if f.Severity == lint.Error {
 			errors++
 		} else {

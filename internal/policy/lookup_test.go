@@ -21,6 +21,7 @@ func (o onlyReference) Reference() types.ImageReference { return o.ref }
 func (onlyReference) Manifest(context.Context) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("not used")
 }
+
 func (onlyReference) Signatures(context.Context) ([][]byte, error) {
 	return nil, fmt.Errorf("not used")
 }
@@ -129,7 +130,7 @@ func containersImageAllows(t *testing.T, scopes []string, accept string, ref typ
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Destroy()
+	defer func() { _ = pc.Destroy() }()
 	allowed, _ := pc.IsRunningImageAllowed(context.Background(), onlyReference{ref})
 	return allowed
 }

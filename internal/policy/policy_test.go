@@ -46,32 +46,58 @@ func TestParseReportsEveryProblemAtItsPath(t *testing.T) {
 		doc  string
 		want []string // "path: message substring", in order
 	}{
-		{"a duplicate key anywhere", `{"default":[{"type":"reject","type":"insecureAcceptAnything"}]}`,
-			[]string{`default[0]: duplicate key "type"`}},
-		{"data after the document", `{"default":[{"type":"reject"}]} {}`,
-			[]string{`: trailing data`}},
-		{"no default", `{"transports":{}}`,
-			[]string{`: "default" is missing`}},
-		{"an unknown top-level key", `{"default":[{"type":"reject"}],"defaults":[]}`,
-			[]string{`: unknown field "defaults"`}},
-		{"an empty requirements list", `{"default":[],"transports":{"docker":{"a.example/x":[]}}}`,
-			[]string{`default: the list of requirements is empty`, `transports.docker["a.example/x"]: the list of requirements is empty`}},
-		{"an unknown requirement type, in containers/image's words", `{"default":[{"type":"signedByAnyone"}]}`,
-			[]string{`default[0]: containers/image: Unknown policy requirement type "signedByAnyone"`}},
-		{"a broken built-in requirement, in containers/image's words", `{"default":[{"type":"signedBy","keyType":"GPGKeys"}]}`,
-			[]string{`default[0]: containers/image: `}},
-		{"a plugin requirement without a config", `{"default":[{"type":"plugin","plugin":"sigstore"}]}`,
-			[]string{`default[0].config: is missing`}},
-		{"a plugin requirement with a bad name", `{"default":[{"type":"plugin","plugin":"../bin/sh","config":{}}]}`,
-			[]string{`default[0].plugin: invalid plugin name "../bin/sh"`}},
-		{"a plugin requirement with an extra key", `{"default":[{"type":"plugin","plugin":"sigstore","config":{},"keyPath":"/k"}]}`,
-			[]string{`default[0]: unknown field "keyPath" (a plugin requirement has exactly type, plugin and config)`}},
-		{"a plugin config that is not an object", `{"default":[{"type":"plugin","plugin":"sigstore","config":"x"}]}`,
-			[]string{`default[0].config: must be an object`}},
-		{"a requirement without a type", `{"default":[{"plugin":"sigstore"}]}`,
-			[]string{`default[0].type: must be a string`}},
-		{"scopes that are not an object", `{"default":[{"type":"reject"}],"transports":{"docker":[]}}`,
-			[]string{`transports.docker: must be an object`}},
+		{
+			"a duplicate key anywhere", `{"default":[{"type":"reject","type":"insecureAcceptAnything"}]}`,
+			[]string{`default[0]: duplicate key "type"`},
+		},
+		{
+			"data after the document", `{"default":[{"type":"reject"}]} {}`,
+			[]string{`: trailing data`},
+		},
+		{
+			"no default", `{"transports":{}}`,
+			[]string{`: "default" is missing`},
+		},
+		{
+			"an unknown top-level key", `{"default":[{"type":"reject"}],"defaults":[]}`,
+			[]string{`: unknown field "defaults"`},
+		},
+		{
+			"an empty requirements list", `{"default":[],"transports":{"docker":{"a.example/x":[]}}}`,
+			[]string{`default: the list of requirements is empty`, `transports.docker["a.example/x"]: the list of requirements is empty`},
+		},
+		{
+			"an unknown requirement type, in containers/image's words", `{"default":[{"type":"signedByAnyone"}]}`,
+			[]string{`default[0]: containers/image: Unknown policy requirement type "signedByAnyone"`},
+		},
+		{
+			"a broken built-in requirement, in containers/image's words", `{"default":[{"type":"signedBy","keyType":"GPGKeys"}]}`,
+			[]string{`default[0]: containers/image: `},
+		},
+		{
+			"a plugin requirement without a config", `{"default":[{"type":"plugin","plugin":"sigstore"}]}`,
+			[]string{`default[0].config: is missing`},
+		},
+		{
+			"a plugin requirement with a bad name", `{"default":[{"type":"plugin","plugin":"../bin/sh","config":{}}]}`,
+			[]string{`default[0].plugin: invalid plugin name "../bin/sh"`},
+		},
+		{
+			"a plugin requirement with an extra key", `{"default":[{"type":"plugin","plugin":"sigstore","config":{},"keyPath":"/k"}]}`,
+			[]string{`default[0]: unknown field "keyPath" (a plugin requirement has exactly type, plugin and config)`},
+		},
+		{
+			"a plugin config that is not an object", `{"default":[{"type":"plugin","plugin":"sigstore","config":"x"}]}`,
+			[]string{`default[0].config: must be an object`},
+		},
+		{
+			"a requirement without a type", `{"default":[{"plugin":"sigstore"}]}`,
+			[]string{`default[0].type: must be a string`},
+		},
+		{
+			"scopes that are not an object", `{"default":[{"type":"reject"}],"transports":{"docker":[]}}`,
+			[]string{`transports.docker: must be an object`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
