@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -139,10 +140,13 @@ func fixed(status int, stdoutText, stderrText string) testPlugin {
 // group, under the same behaviour name with the command "child": it writes
 // its PID next to the plugin and sleeps. inheritStdout gives it the plugin's
 // stdout, so that it holds the pipe open.
-func spawnChild(inheritStdout bool) {
+func spawnChild(inheritStdout, newSession bool) {
 	cmd := exec.Command(os.Args[0], "child")
 	if inheritStdout {
 		cmd.Stdout = os.Stdout
+	}
+	if newSession {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // out of the plugin's process group
 	}
 	if err := cmd.Start(); err != nil {
 		panic(err)
@@ -190,7 +194,7 @@ var testPlugins = map[string]testPlugin{
 		if command == "child" {
 			childMain()
 		}
-		spawnChild(false)
+		spawnChild(false, false)
 		time.Sleep(time.Hour)
 		return 0
 	},
@@ -198,7 +202,14 @@ var testPlugins = map[string]testPlugin{
 		if command == "child" {
 			childMain()
 		}
-		spawnChild(true)
+		spawnChild(true, false)
+		return serveGood(command, stdin, stdout, stderr)
+	},
+	"escapes": func(command string, stdin []byte, stdout, stderr io.Writer) int {
+		if command == "child" {
+			childMain()
+		}
+		spawnChild(true, true)
 		return serveGood(command, stdin, stdout, stderr)
 	},
 	"killed": func(string, []byte, io.Writer, io.Writer) int {
