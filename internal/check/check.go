@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
@@ -85,6 +86,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		return nil, &SetupError{Err: err}
 	}
 	report.Signatures = sigs.found
+	report.SignatureFormats = sortedFormats(formats)
 	for _, r := range scope.Requirements {
 		if r.IsPlugin() {
 			report.Requirements = append(report.Requirements, evaluatePlugin(ctx, host, report, top, sigs, infos[r.Plugin], r))
@@ -101,6 +103,15 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		report.Verdict = VerdictAccepted
 	}
 	return report, nil
+}
+
+func sortedFormats(formats map[string]bool) []string {
+	list := []string{}
+	for f := range formats {
+		list = append(list, f)
+	}
+	slices.Sort(list)
+	return list
 }
 
 // readPolicy reads and parses policy.json; any problem is a SetupError that

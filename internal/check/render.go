@@ -22,7 +22,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "              %s %s\n", in.Digest, orNone(in.Platform, "(no platform)"))
 		}
 	}
-	fmt.Fprintf(&b, "signatures: %d found\n", len(r.Signatures))
+	if len(r.SignatureFormats) == 0 {
+		b.WriteString("signatures: not collected (no plugin requirement applies)\n")
+	} else {
+		fmt.Fprintf(&b, "signatures: %d found (%s)\n", len(r.Signatures), strings.Join(r.SignatureFormats, ", "))
+	}
 	for _, s := range r.Signatures {
 		fmt.Fprintf(&b, "  [%d] %s from %s", s.Index, s.Format, s.Source)
 		if s.Skipped != "" {

@@ -8,8 +8,9 @@ import (
 func TestWriteTextSaysPerRequirementAndPerSignatureWhatPassedAndWhy(t *testing.T) {
 	r := &Report{
 		Image: "busybox", DockerReference: "docker.io/library/busybox:latest", Policy: "policy.json",
-		Scope:    Scope{Path: "default"},
-		Manifest: Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
+		Scope:            Scope{Path: "default"},
+		Manifest:         Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
+		SignatureFormats: []string{"sigstore-bundle", "sigstore-json"},
 		Signatures: []FoundSignature{
 			{Index: 0, Format: "sigstore-json", Source: "sha256-aa.sig layer 0"},
 			{Index: 1, Format: "sigstore-bundle", Source: "referrer sha256:bb", Skipped: "not sent to plugins: bundle: duplicate key \"x\""},
@@ -33,7 +34,7 @@ func TestWriteTextSaysPerRequirementAndPerSignatureWhatPassedAndWhy(t *testing.T
 reference:  docker.io/library/busybox:latest
 policy:     policy.json, scope default
 manifest:   sha256:aa (application/vnd.oci.image.manifest.v1+json)
-signatures: 2 found
+signatures: 2 found (sigstore-bundle, sigstore-json)
   [0] sigstore-json from sha256-aa.sig layer 0
   [1] sigstore-bundle from referrer sha256:bb (not sent to plugins: bundle: duplicate key "x")
 warning: default[0].config.identities[0].subjectRegexp: has an unescaped '.'

@@ -13,6 +13,10 @@ type Report struct {
 	Scope           Scope  `json:"scope"`
 	// Manifest is the manifest the policy was evaluated on: the top-level one.
 	Manifest Manifest `json:"manifest"`
+	// SignatureFormats are the formats looked for: those the scope's plugins
+	// take (their metadata's signatureFormats); empty when no plugin
+	// requirement applies (containers/image reads its own signatures).
+	SignatureFormats []string `json:"signatureFormats"`
 	// Signatures are the candidate signatures found for Manifest, in the
 	// order plugins receive them.
 	Signatures []FoundSignature `json:"signatures"`

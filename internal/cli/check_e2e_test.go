@@ -63,6 +63,16 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 		}
 	})
 
+	t.Run("a scope of built-in requirements only is containers/image's verdict", func(t *testing.T) {
+		img := e2e.PushImage(t, env.addr+"/team/builtin:1")
+		e2e.SignLegacy(t, key, img.DigestRef())
+		policy := env.policy(t, `{"type": "sigstoreSigned", "keyPath": "`+key.PublicKey+`", "signedIdentity": {"type": "matchRepository"}}`)
+
+		r := env.check(t, policy, img.Ref, "text")
+		r.want(t, ExitOK, r.stdout, "signatures: not collected (no plugin requirement applies)",
+			"(sigstoreSigned): accepted", "verdict: accepted")
+	})
+
 	t.Run("a cosign key signature in the v3 bundle format, found through the referrers tag", func(t *testing.T) {
 		img := e2e.PushImage(t, env.addr+"/team/bundled:1")
 		e2e.SignBundle(t, key, img.DigestRef())
@@ -103,7 +113,7 @@ func TestCheckRejects(t *testing.T) {
 		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
 
 		r := env.check(t, policy, img.Ref, "text")
-		r.want(t, ExitRejected, r.stdout, "signatures: 0 found", "(plugin sigstore): rejected", "no signatures", "verdict: rejected")
+		r.want(t, ExitRejected, r.stdout, "signatures: 0 found (sigstore-bundle, sigstore-json)", "(plugin sigstore): rejected", "no signatures", "verdict: rejected")
 	})
 
 	t.Run("a signed image under the wrong identity", func(t *testing.T) {
@@ -134,7 +144,7 @@ func TestCheckRejects(t *testing.T) {
 		moved.Ref = env.addr + "/team/moved:1"
 
 		r := env.check(t, policy, moved.Ref, "text")
-		r.want(t, ExitRejected, r.stdout, "manifest:   "+moved.Digest, "signatures: 0 found", "no signatures", "verdict: rejected")
+		r.want(t, ExitRejected, r.stdout, "manifest:   "+moved.Digest, "signatures: 0 found (sigstore-bundle, sigstore-json)", "no signatures", "verdict: rejected")
 		// The old signature still exists, for the old digest only.
 		if r := env.check(t, policy, signed.DigestRef(), "text"); r.status != ExitOK {
 			t.Errorf("the signed digest: exit %d, want accepted", r.status)
@@ -149,7 +159,7 @@ func TestCheckRejects(t *testing.T) {
 		off.registriesD = env.writeRegistriesD(t, "docker:\n  "+env.addr+":\n    use-sigstore-attachments: false\n")
 
 		r := off.check(t, policy, img.Ref, "text")
-		r.want(t, ExitRejected, r.stdout, "signatures: 0 found", "verdict: rejected")
+		r.want(t, ExitRejected, r.stdout, "signatures: 0 found (sigstore-bundle, sigstore-json)", "verdict: rejected")
 	})
 
 	t.Run("a built-in requirement that rejects while the plugin accepts", func(t *testing.T) {
@@ -178,7 +188,7 @@ func TestCheckRejects(t *testing.T) {
 		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
 
 		r := env.check(t, policy, img.Ref, "text")
-		r.want(t, ExitRejected, r.stdout, "manifest:   "+img.Digest, "an index of 2 instances", "signatures: 0 found", "verdict: rejected")
+		r.want(t, ExitRejected, r.stdout, "manifest:   "+img.Digest, "an index of 2 instances", "signatures: 0 found (sigstore-bundle, sigstore-json)", "verdict: rejected")
 	})
 }
 
