@@ -3,6 +3,12 @@
 # The two set-up commands of README.md:
 #   make run    build the binary and verify the shipped public-good example
 #   make test   install what the tests need (hack/install-deps.sh), run them all
+#
+# Install layout, in the containers projects' conventions (podman, skopeo):
+#   make all && sudo make install                      # /usr/local/bin, /usr/local/share/man
+#   make all && make install DESTDIR=/tmp/root PREFIX=/usr
+# PLUGINDIR does not follow PREFIX: it is the fixed directory every host searches
+# (containers-policy-plugin(5)), so a /usr/local install still lands there.
 
 GO        ?= go
 BUILDTAGS ?= containers_image_openpgp
@@ -10,17 +16,47 @@ BUILDTAGS ?= containers_image_openpgp
 # exporting it through GOFLAGS makes plain `go test ./...` in this shell agree.
 export GOFLAGS := -tags=$(BUILDTAGS) $(GOFLAGS)
 
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+PLUGINDIR ?= /usr/lib/containers/policy-plugins.d
+
 BIN       := bin/containers-policy-sigstore
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS   := -s -w -X github.com/policy-plugins/sigstore/plugin.Version=$(VERSION)
 TESTFLAGS ?= -timeout 45m
 
+# Man pages: docs/NAME.SECTION.md -> docs/NAME.SECTION (go-md2man, pinned in hack/tools.env).
+MANPAGES_MD := $(wildcard docs/*.[1-9].md)
+MANPAGES    := $(MANPAGES_MD:%.md=%)
+GO_MD2MAN   ?= $(shell hack/tool.sh go-md2man 2>/dev/null || command -v go-md2man)
+
+# Packages. The version is the project's release (packaging/rpm/*.spec and
+# packaging/debian/changelog must agree: package-check compares them); the
+# binary inside still reports `git describe` through --version.
+PKG_VERSION ?= 0.1.0
+PKG_RELEASE ?= 1
+DIST        ?= dist
+# Package timestamps come from the last commit, so two builds of one commit are
+# byte-identical (package-check builds twice and compares).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+
 .PHONY: all
-all: binary
+all: binary docs ## build the binary and the man pages
 
 .PHONY: binary
 binary: ## build bin/containers-policy-sigstore (static, -trimpath, version stamped)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/containers-policy-sigstore
+
+.PHONY: docs
+docs: $(MANPAGES) ## build the man pages (docs/*.1, docs/*.5) with go-md2man
+
+docs/%: docs/%.md
+	@test -n "$(GO_MD2MAN)" || { echo "go-md2man not found: run hack/install-deps.sh" >&2; exit 1; }
+	$(GO_MD2MAN) -in $< -out $@
 
 .PHONY: run
 run: binary ## verify the real public-good keyless signature in testdata and print the verdict
@@ -30,13 +66,75 @@ run: binary ## verify the real public-good keyless signature in testdata and pri
 deps: ## install the Debian packages and pinned Go tools the tests need
 	hack/install-deps.sh
 
+# package-check installs a .deb into this machine's root through dpkg (and
+# purges it): CI is a throwaway root machine, which is why `make test` runs it.
 .PHONY: test
-test: deps ## run the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
+test: deps ## run the whole test suite (unit, CLI scripts, real registry, skopeo, cosign) and package-check
 	$(GO) test $(TESTFLAGS) ./...
+	$(MAKE) package-check
 
 .PHONY: test-short
 test-short: ## fast tests only: no real registry, skopeo or cosign
 	$(GO) test -short ./...
+
+# install copies what `make all` built and never builds: a packager runs it as
+# root in a build root, where building would use the wrong user's caches.
+.PHONY: install
+install: ## install the plugin, the command symlink and the man pages (builds nothing)
+	@test -x $(BIN) || { echo "$(BIN) is missing: run 'make all' first" >&2; exit 1; }
+	@for m in $(MANPAGES); do test -f $$m || { echo "$$m is missing: run 'make docs' first" >&2; exit 1; }; done
+	install -d -m 0755 $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(PLUGINDIR)/sigstore
+	# Relative when both sit under one tree (Debian policy 10.5), so the link
+	# also resolves inside DESTDIR and chroots.
+	ln -sfn "$$(realpath -m --relative-to=$(BINDIR) $(PLUGINDIR)/sigstore)" $(DESTDIR)$(BINDIR)/containers-policy-sigstore
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; install -d -m 0755 $(DESTDIR)$(MANDIR)/man$$s && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+
+.PHONY: uninstall
+uninstall: ## remove what install installed
+	rm -f $(DESTDIR)$(PLUGINDIR)/sigstore $(DESTDIR)$(BINDIR)/containers-policy-sigstore
+	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
+
+# ---- packages ----------------------------------------------------------------
+
+# The staging tree nfpm reads: gzipped man pages and changelog, the example
+# request rewritten to absolute paths, the licenses of the Go modules linked in.
+STAGE := $(DIST)/stage
+
+.PHONY: packages
+packages: binary docs ## build the .deb and .rpm with nfpm into $(DIST) (reproducible: SOURCE_DATE_EPOCH)
+	hack/package-stage.sh $(STAGE) $(BIN)
+	mkdir -p $(DIST)
+	for p in deb rpm; do \
+		STAGE=$(STAGE) PKG_VERSION=$(PKG_VERSION) PKG_RELEASE=$(PKG_RELEASE) \
+		GOARCH=$$($(GO) env GOARCH) \
+		$$(hack/tool.sh nfpm) package --config packaging/nfpm.yaml --packager $$p --target $(DIST)/ || exit 1; \
+	done
+
+.PHONY: rpm
+rpm: ## build the source and binary RPM from packaging/rpm with rpmbuild (fallback macros, see packaging/rpm/README.md)
+	packaging/rpm/build.sh $(DIST)/rpmbuild
+
+.PHONY: package-check
+package-check: ## build, lint, install, run and remove both packages (root: uses dpkg); see hack/package-check.sh
+	hack/package-check.sh
+
+# ---- validate ------------------------------------------------------------------
+
+.PHONY: validate
+validate: ## gofmt, gofumpt, go vet and golangci-lint (pinned) on the whole tree
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	@out=$$($$(hack/tool.sh gofumpt) -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofumpt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+	$$(hack/tool.sh golangci-lint) run ./...
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf bin $(DIST) $(MANPAGES)
 
 .PHONY: help
 help: ## list the targets

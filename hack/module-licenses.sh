@@ -34,6 +34,8 @@ classify() {
 	fi
 	grep -q 'Mozilla Public License Version 2.0' "$f" && ids+=(MPL-2.0)
 	grep -qE 'Permission to use, copy, modify, and(/or)? distribute' "$f" && ids+=(ISC)
+	# Documentation licenses some modules carry beside the code's (go-digest).
+	grep -q 'Attribution-ShareAlike 4.0 International' "$f" && ids+=(CC-BY-SA-4.0)
 	((${#ids[@]})) || return 1
 	local IFS=' '
 	printf '%s' "${ids[*]}" | sed 's/ / AND /g'
