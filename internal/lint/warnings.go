@@ -15,6 +15,13 @@ import (
 // one requirement: how requirements combine, and scopes that can never match.
 func policyWarnings(p *policy.Policy) []policy.Problem {
 	var ws []policy.Problem
+	for _, transport := range sortedKeys(p.Transports) {
+		if !slices.Contains(knownTransports, transport) {
+			ws = append(ws, policy.Problem{Path: policy.TransportPath(transport), Message: fmt.Sprintf(
+				"unknown transport %q: no image is looked up under it, so its scopes never apply (known: %s)",
+				transport, strings.Join(knownTransports, ", "))})
+		}
+	}
 	usesPlugins := false
 	for _, s := range scopes(p) {
 		ws = append(ws, scopeWarnings(s)...)
@@ -32,6 +39,14 @@ func policyWarnings(p *policy.Policy) []policy.Problem {
 			`while other scopes require signatures; consider [{"type": "reject"}] and a scope for each allowed source`})
 	}
 	return ws
+}
+
+// knownTransports are the transport names of containers/image (v5.42, with
+// the deprecated atomic and ostree). containers/image accepts any name in
+// policy.json, so a misspelled one is silently never used.
+var knownTransports = []string{
+	"atomic", "containers-storage", "dir", "docker", "docker-archive", "docker-daemon",
+	"oci", "oci-archive", "ostree", "sif", "tarball",
 }
 
 // scopeWarnings flags requirements that change nothing or everything: every
