@@ -125,8 +125,8 @@ func TestCheckRejects(t *testing.T) {
 		r := env.check(t, policy, img.Ref, "json")
 		r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
 		req := r.requirement(t, 0)
-		if req.Outcome != check.OutcomeRejected || len(req.Signatures) != 1 || req.Signatures[0].Accepted ||
-			!strings.Contains(req.Signatures[0].Reason, gitlabSubject) {
+		if req.Outcome != check.OutcomeRejected || !strings.Contains(req.Reason, "matches no identity") ||
+			len(req.Signatures) != 1 || req.Signatures[0].Accepted || !strings.Contains(req.Signatures[0].Reason, gitlabSubject) {
 			t.Errorf("requirement %+v, want signature 0 rejected naming its subject %s", req, gitlabSubject)
 		}
 	})
