@@ -58,9 +58,15 @@ Plugin protocol commands (containers-policy-plugin(5)), JSON on stdin and stdout
   validate-config    validate a requirement's config (ValidateConfigRequest)
   verify             verify an image's signatures (VerifyRequest)
 
-Other commands:
+Commands for people and CI:
+  check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--output text|json] IMAGE
+                     evaluate a whole policy.json for an image in its registry
+  lint [--policy FILE]
+                     check a policy.json and every plugin config in it
   help               show this help
   --version          show the version
+
+Run '` + Program + ` COMMAND --help' for a command's options.
 
 The plugin's config is described in containers-policy-sigstore(5).
 `
