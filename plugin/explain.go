@@ -12,6 +12,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 // explainFailure turns a sigstore-go verification error (material must be the one
@@ -92,8 +94,11 @@ func withoutOID(oids []asn1.ObjectIdentifier, drop asn1.ObjectIdentifier) []asn1
 	return out
 }
 
+// oneLine makes a reason one bounded line. Reasons quote certificate SANs,
+// signed references and library errors about untrusted input: none of that may
+// put a newline or a terminal escape into a host's log.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return protocol.OneLine(s)
 }
 
 func formatTime(t time.Time) string {

@@ -16,7 +16,7 @@ func (h *Host) call(ctx context.Context, name, command string, request any) ([]b
 		return nil, err
 	}
 	fail := func(format string, args ...any) error {
-		return &PluginError{Plugin: name, Command: command, Message: oneLine(fmt.Sprintf(format, args...))}
+		return &PluginError{Plugin: name, Command: command, Message: OneLine(fmt.Sprintf(format, args...))}
 	}
 	var stdin []byte
 	if request != nil {
@@ -39,7 +39,7 @@ func (h *Host) call(ctx context.Context, name, command string, request any) ([]b
 		if err != nil {
 			return nil, fail("exit status 1 without a valid Error object (%v)%s", err, stderrHint(inv.stderr))
 		}
-		return nil, &PluginError{Plugin: name, Command: command, Code: oneLine(untrustedError.Code), Message: oneLine(untrustedError.Message)}
+		return nil, &PluginError{Plugin: name, Command: command, Code: OneLine(untrustedError.Code), Message: OneLine(untrustedError.Message)}
 	default:
 		return nil, fail("exit status %d%s", inv.exitCode, stderrHint(inv.stderr))
 	}
@@ -60,7 +60,7 @@ func (h *Host) Metadata(ctx context.Context, name string) (*Metadata, error) {
 	}
 	md, err := decodeMetadata(untrusted)
 	if err != nil {
-		return nil, &PluginError{Plugin: name, Command: CommandMetadata, Message: "malformed Metadata: " + oneLine(err.Error())}
+		return nil, &PluginError{Plugin: name, Command: CommandMetadata, Message: "malformed Metadata: " + OneLine(err.Error())}
 	}
 	return md, nil
 }
@@ -80,7 +80,7 @@ func (h *Host) ValidateConfig(ctx context.Context, name string, config json.RawM
 	}
 	resp, err := decodeValidateConfigResponse(untrusted)
 	if err != nil {
-		return nil, &PluginError{Plugin: name, Command: CommandValidateConfig, Message: "malformed ValidateConfigResponse: " + oneLine(err.Error())}
+		return nil, &PluginError{Plugin: name, Command: CommandValidateConfig, Message: "malformed ValidateConfigResponse: " + OneLine(err.Error())}
 	}
 	return resp, nil
 }

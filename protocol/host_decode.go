@@ -75,7 +75,7 @@ func requiredInt(obj *strictjson.Object, key string) (int, error) {
 	}
 	var n int
 	if s := strings.TrimSpace(string(raw)); strings.ContainsAny(s, ".eE\"") || json.Unmarshal(raw, &n) != nil {
-		return 0, fmt.Errorf("%s: must be an integer, got %s", obj.Path.Key(key), oneLine(string(raw)))
+		return 0, fmt.Errorf("%s: must be an integer, got %s", obj.Path.Key(key), OneLine(string(raw)))
 	}
 	return n, nil
 }

@@ -29,16 +29,16 @@ func (e *PluginError) Error() string {
 	return s + ": " + e.Message
 }
 
-func quote(s string) string { return `"` + oneLine(s) + `"` }
+func quote(s string) string { return `"` + OneLine(s) + `"` }
 
 // maxLineBytes bounds every plugin-provided text the host repeats, so that a
 // plugin cannot flood logs through the host.
 const maxLineBytes = 1024
 
-// oneLine makes untrusted text fit on one line of a log or terminal: invalid
+// OneLine makes untrusted text fit on one line of a log or terminal: invalid
 // UTF-8 replaced, control characters (newlines, escape sequences) turned into
 // spaces, runs of spaces collapsed, at most maxLineBytes bytes.
-func oneLine(untrusted string) string {
+func OneLine(untrusted string) string {
 	s := strings.ToValidUTF8(untrusted, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
@@ -62,5 +62,5 @@ func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 // lastLine is the last non-blank line of a plugin's stderr, for error messages.
 func lastLine(stderr []byte) string {
 	lines := strings.Split(strings.TrimRight(string(stderr), " \t\r\n"), "\n")
-	return oneLine(lines[len(lines)-1])
+	return OneLine(lines[len(lines)-1])
 }

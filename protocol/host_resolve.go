@@ -41,7 +41,7 @@ func (h *Host) Resolve(name string) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", &PluginError{Plugin: name, Message: oneLine(err.Error())}
+			return "", &PluginError{Plugin: name, Message: OneLine(err.Error())}
 		}
 		if err := checkPluginFile(fi); err != nil {
 			return "", &PluginError{Plugin: name, Message: path + ": " + err.Error()}

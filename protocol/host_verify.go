@@ -52,7 +52,7 @@ func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Dec
 	fail := func(err error) (Decision, error) {
 		var perr *PluginError
 		if !errors.As(err, &perr) {
-			perr = &PluginError{Plugin: name, Command: CommandVerify, Message: oneLine(err.Error())}
+			perr = &PluginError{Plugin: name, Command: CommandVerify, Message: OneLine(err.Error())}
 		}
 		d.Reason = perr.Error()
 		return d, perr
@@ -71,7 +71,7 @@ func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Dec
 	}
 	d.Response = resp
 	d.Accepted = resp.Verdict == VerdictAccept
-	d.Reason = oneLine(resp.Reason)
+	d.Reason = OneLine(resp.Reason)
 	return d, nil
 }
 
@@ -84,7 +84,7 @@ func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *Verify
 		return fmt.Errorf("requestID %s does not echo the request's %q", describeString(resp.RequestID), *req.RequestID)
 	}
 	if resp.ManifestDigest != manifestDigest {
-		msg := fmt.Sprintf("manifestDigest %q, but the manifest sent has digest %s", oneLine(resp.ManifestDigest), manifestDigest)
+		msg := fmt.Sprintf("manifestDigest %q, but the manifest sent has digest %s", OneLine(resp.ManifestDigest), manifestDigest)
 		if strings.HasPrefix(req.Image.ManifestMIMEType, "application/vnd.docker.distribution.manifest.v1") {
 			msg += " (Docker schema1 manifests are not supported: see ManifestDigest)"
 		}
@@ -100,7 +100,7 @@ func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *Verify
 			return errors.New(`verdict "reject" with "accepted"`)
 		}
 	default:
-		return fmt.Errorf("verdict %q, want %q or %q", oneLine(resp.Verdict), VerdictAccept, VerdictReject)
+		return fmt.Errorf("verdict %q, want %q or %q", OneLine(resp.Verdict), VerdictAccept, VerdictReject)
 	}
 	if len(resp.Signatures) != len(req.Signatures) {
 		return fmt.Errorf("%d signature results for %d signatures", len(resp.Signatures), len(req.Signatures))
@@ -126,7 +126,7 @@ func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *Verify
 		return fmt.Errorf("accepted.signature %d, but signatures[%d].accepted is false", k, k)
 	}
 	if resp.Accepted.Format != req.Signatures[k].Format {
-		return fmt.Errorf("accepted.format %q, but signature %d has format %q", oneLine(resp.Accepted.Format), k, req.Signatures[k].Format)
+		return fmt.Errorf("accepted.format %q, but signature %d has format %q", OneLine(resp.Accepted.Format), k, req.Signatures[k].Format)
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func describeString(s *string) string {
 	if s == nil {
 		return "missing"
 	}
-	return fmt.Sprintf("%q", oneLine(*s))
+	return fmt.Sprintf("%q", OneLine(*s))
 }
 
 // ManifestDigest is the digest the host expects a plugin to echo:

@@ -3,9 +3,11 @@ package check
 import (
 	"context"
 
+	"go.podman.io/image/v5/signature"
+
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/internal/registry"
-	"go.podman.io/image/v5/signature"
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 // evaluateBuiltin evaluates one built-in requirement with containers/image:
@@ -18,12 +20,12 @@ func evaluateBuiltin(ctx context.Context, img *registry.Image, r policy.Requirem
 	doc := append(append([]byte(`{"default":[`), r.Raw...), "]}"...)
 	pol, err := signature.NewPolicyFromBytes(doc)
 	if err != nil { // internal/policy checked it already
-		out.Outcome, out.Reason = OutcomeFailed, "containers/image: "+oneLine(err.Error())
+		out.Outcome, out.Reason = OutcomeFailed, "containers/image: "+protocol.OneLine(err.Error())
 		return out
 	}
 	pc, err := signature.NewPolicyContext(pol)
 	if err != nil {
-		out.Outcome, out.Reason = OutcomeFailed, "containers/image: "+oneLine(err.Error())
+		out.Outcome, out.Reason = OutcomeFailed, "containers/image: "+protocol.OneLine(err.Error())
 		return out
 	}
 	defer func() { _ = pc.Destroy() }()
@@ -34,7 +36,7 @@ func evaluateBuiltin(ctx context.Context, img *registry.Image, r policy.Requirem
 	case allowed:
 		out.Outcome, out.Reason = OutcomeAccepted, "accepted by containers/image"
 	case err != nil:
-		out.Reason = "containers/image: " + oneLine(err.Error())
+		out.Reason = "containers/image: " + protocol.OneLine(err.Error())
 	default:
 		out.Reason = "containers/image rejected the image"
 	}

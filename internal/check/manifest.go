@@ -3,8 +3,9 @@ package check
 import (
 	"fmt"
 
-	"github.com/policy-plugins/sigstore/internal/registry"
 	"go.podman.io/image/v5/manifest"
+
+	"github.com/policy-plugins/sigstore/internal/registry"
 )
 
 // describeManifest reports the evaluated manifest and, for an index, its

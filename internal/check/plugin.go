@@ -67,7 +67,7 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, report *Report, to
 	if d.Response != nil {
 		// The host checked there is exactly one result per signature sent.
 		for k, untrusted := range d.Response.Signatures {
-			results[sent[k]] = SignatureResult{Signature: sent[k], Accepted: untrusted.Accepted, Reason: oneLine(untrusted.Reason)}
+			results[sent[k]] = SignatureResult{Signature: sent[k], Accepted: untrusted.Accepted, Reason: protocol.OneLine(untrusted.Reason)}
 		}
 		if a := d.Response.Accepted; a != nil {
 			out.AcceptedSignature = sanitizeAccepted(*a, sent[a.Signature])
@@ -88,11 +88,11 @@ func sanitizeAccepted(untrusted protocol.Accepted, index int) *protocol.Accepted
 		if s == nil {
 			return nil
 		}
-		c := oneLine(*s)
+		c := protocol.OneLine(*s)
 		return &c
 	}
 	return &protocol.Accepted{
-		Signature: index, Format: oneLine(untrusted.Format),
+		Signature: index, Format: protocol.OneLine(untrusted.Format),
 		Issuer: clean(untrusted.Issuer), Subject: clean(untrusted.Subject), PublicKey: clean(untrusted.PublicKey),
 		SignedReference: clean(untrusted.SignedReference), Time: clean(untrusted.Time),
 	}

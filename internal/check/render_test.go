@@ -3,6 +3,8 @@ package check
 import (
 	"strings"
 	"testing"
+
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 func TestWriteTextSaysPerRequirementAndPerSignatureWhatPassedAndWhy(t *testing.T) {
@@ -61,8 +63,8 @@ func TestOneLineKeepsUntrustedTextOnOneLine(t *testing.T) {
 		"tabs\tand\r\ncarriage   returns ": "tabs and carriage returns",
 		"bad \xff utf-8":                   "bad \uFFFD utf-8",
 	} {
-		if got := oneLine(in); got != want {
-			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		if got := protocol.OneLine(in); got != want {
+			t.Errorf("protocol.OneLine(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -50,7 +50,7 @@ func collectSignatures(ctx context.Context, img *registry.Image, m registry.Mani
 			// (plugins refuse duplicate keys anywhere), so that anyone who can
 			// push a referrer could block every signature. Leave it out.
 			if err := strictjson.Validate(b.JSON, "bundle"); err != nil {
-				f.Skipped = "not sent to plugins: " + oneLine(err.Error())
+				f.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
 			}
 			c.add(f, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/protocol"
@@ -89,7 +88,7 @@ func validatePlugin(ctx context.Context, host *protocol.Host, r policy.Requireme
 			findings = append(findings, Finding{
 				Severity: list.severity,
 				Path:     pluginPath(r.Path, untrusted.Path),
-				Message:  oneLine(untrusted.Message),
+				Message:  protocol.OneLine(untrusted.Message),
 			})
 		}
 	}
@@ -99,7 +98,7 @@ func validatePlugin(ctx context.Context, host *protocol.Host, r policy.Requireme
 // pluginPath places a plugin's problem path (config.identities[0]...) under
 // the requirement's path.
 func pluginPath(requirement, untrustedPath string) string {
-	p := oneLine(untrustedPath)
+	p := protocol.OneLine(untrustedPath)
 	switch {
 	case p == "":
 		return requirement
@@ -108,15 +107,4 @@ func pluginPath(requirement, untrustedPath string) string {
 	default:
 		return requirement + "." + p
 	}
-}
-
-// oneLine keeps a plugin's untrusted text on one line of a terminal.
-func oneLine(untrusted string) string {
-	s := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(untrusted, "\uFFFD"))
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/policy-plugins/sigstore/internal/policy"
 	"go.podman.io/image/v5/docker/reference"
+
+	"github.com/policy-plugins/sigstore/internal/policy"
 )
 
 // policyWarnings are the warnings that belong to the policy rather than to
