@@ -86,6 +86,9 @@ func (u *untrustedBundle) readCertificates(vm *protobundle.VerificationMaterial)
 	if len(chain.GetCertificates()) == 0 {
 		return "bundle has an empty x509CertificateChain"
 	}
+	if n := len(chain.GetCertificates()) - 1; n > MaxChainCertificates {
+		return fmt.Sprintf("bundle's x509CertificateChain holds %d certificates besides the leaf, at most %d are accepted", n, MaxChainCertificates)
+	}
 	for i, c := range chain.GetCertificates() {
 		cert, err := x509.ParseCertificate(c.GetRawBytes())
 		if err != nil {

@@ -14,6 +14,9 @@ import (
 // files its config names. A config that cannot be used is an INVALID_CONFIG error;
 // everything about the signatures is a verdict.
 func Evaluate(req *protocol.VerifyRequest) (*protocol.VerifyResponse, error) {
+	if len(req.Signatures) > MaxSignatures {
+		return nil, protocol.Errorf(protocol.CodeInvalidRequest, "the request carries %d signatures; at most %d are evaluated", len(req.Signatures), MaxSignatures)
+	}
 	cfg, errs, _ := ParseConfig(req.Config)
 	if len(errs) > 0 {
 		return nil, invalidConfig(errs)
@@ -64,6 +67,8 @@ func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature
 	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest}
 
 	var rejections []string
+	rejected := 0
+	limit := reasonLimit(len(signatures))
 	for i := range signatures {
 		if resp.Accepted != nil {
 			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
@@ -71,8 +76,11 @@ func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature
 		}
 		out := e.evaluateSignature(&signatures[i])
 		if out.accepted == nil {
-			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: out.reason}
-			rejections = append(rejections, fmt.Sprintf("signature %d: %s", i, out.reason))
+			reason := boundReason(out.reason, limit)
+			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: reason}
+			if rejected++; rejected <= reasonRejections {
+				rejections = append(rejections, fmt.Sprintf("signature %d: %s", i, reason))
+			}
 			continue
 		}
 		resp.Signatures[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
@@ -89,7 +97,11 @@ func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature
 	default:
 		resp.Verdict = protocol.VerdictReject
 		resp.Reason = "no signature accepted: " + strings.Join(rejections, "; ")
+		if more := rejected - len(rejections); more > 0 {
+			resp.Reason += fmt.Sprintf("; and %d more rejected (see signatures)", more)
+		}
 	}
+	resp.Reason = boundReason(resp.Reason, reasonRejections*maxReasonBytes+256)
 	return resp
 }
 

@@ -110,6 +110,9 @@ func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLeg
 		if err != nil {
 			return nil, fmt.Sprintf("invalid certificate chain in %s annotation: %v", annotationChain, err)
 		}
+		if len(chain) > MaxChainCertificates {
+			return nil, fmt.Sprintf("%s annotation holds %d certificates, at most %d are accepted", annotationChain, len(chain), MaxChainCertificates)
+		}
 		u.certs = append(u.certs, chain...)
 	}
 	if u.set == nil {
