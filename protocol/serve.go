@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 )
+
+// maxErrorMessageBytes bounds an Error's message (a config error may quote what
+// it rejects), so that every answer Serve writes fits in a host's stdout limit.
+const maxErrorMessageBytes = 64 << 10
 
 // Handler is a policy plugin's logic; Serve does the protocol around it.
 type Handler interface {
@@ -42,6 +47,10 @@ func Serve(h Handler, args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	out, err := Encode(response)
 	if err != nil {
 		return writeError(stdout, stderr, Errorf(CodeInternal, "encoding the response: %v", err))
+	}
+	if len(out) > MaxStdoutBytes {
+		// A host discards a longer answer anyway; say why instead.
+		return writeError(stdout, stderr, Errorf(CodeInternal, "the response is %d bytes, more than the %d a host reads", len(out), MaxStdoutBytes))
 	}
 	if _, err := stdout.Write(out); err != nil {
 		fmt.Fprintf(stderr, "writing the response: %v\n", err)
@@ -118,7 +127,11 @@ func writeError(stdout, stderr io.Writer, err error) int {
 	if !errors.As(err, &coded) {
 		coded = &CodedError{Code: CodeInternal, Message: err.Error()}
 	}
-	out, encErr := Encode(NewError(coded.Code, coded.Message))
+	message := coded.Message
+	if len(message) > maxErrorMessageBytes {
+		message = strings.ToValidUTF8(message[:maxErrorMessageBytes], "") + "..."
+	}
+	out, encErr := Encode(NewError(coded.Code, message))
 	if encErr != nil { // cannot happen for two strings; still never exit 0
 		fmt.Fprintf(stderr, "encoding the error: %v\n", encErr)
 		return ExitError
