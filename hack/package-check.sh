@@ -6,7 +6,8 @@
 #
 # Steps, each fatal:
 #   1. versions: Makefile PKG_VERSION/PKG_RELEASE, the RPM spec and
-#      packaging/debian/changelog agree
+#      packaging/debian/changelog agree; `make install` and `uninstall` into a
+#      DESTDIR give the layout and leave nothing
 #   2. nfpm .deb and .rpm built twice with SOURCE_DATE_EPOCH: identical bytes
 #   3. .deb: dpkg-deb -I/-c, lintian --fail-on error,warning (overrides shipped
 #      in the package), dpkg -i, run the plugin (metadata, a real verify, the
@@ -69,6 +70,24 @@ echo "Makefile $make_version, spec $spec_version, debian/changelog $deb_version"
 [[ $make_version == "$spec_version" && $make_version == "$deb_version" ]] ||
 	die "package versions disagree; bump them together"
 step versions
+
+# ---- 1b. make install / uninstall into a DESTDIR ------------------------------------
+
+log "make install DESTDIR=... PREFIX=/usr, then uninstall"
+make -s --no-print-directory all >/dev/null
+dest=$work/destdir
+make -s --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+[[ -f $dest$plugin && ! -L $dest$plugin && $(stat -c %a "$dest$plugin") == 755 ]] ||
+	die "make install: $plugin is not a regular 0755 file"
+[[ $(readlink "$dest/usr/bin/$name") == ../lib/containers/policy-plugins.d/sigstore ]] ||
+	die "make install: /usr/bin/$name is not the relative link to the plugin"
+for page in man1/$name.1 man5/$name.5 man5/containers-policy-plugin.5; do
+	[[ -f $dest/usr/share/man/$page ]] || die "make install: no $page"
+done
+make -s --no-print-directory uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null
+left=$(find "$dest" ! -type d)
+[[ -z $left ]] || die "make uninstall left: $left"
+step "make install/uninstall"
 
 # ---- 2. nfpm packages, twice ------------------------------------------------------
 
