@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"crypto/x509"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -16,7 +17,7 @@ import (
 func withIntermediates(material root.TrustedMaterial, untrustedChain []*x509.Certificate) root.TrustedMaterial {
 	var candidates []*x509.Certificate
 	for _, c := range untrustedChain {
-		if c.IsCA && c.CheckSignatureFrom(c) != nil {
+		if c.IsCA && !selfSigned(c) {
 			candidates = append(candidates, c)
 		}
 	}
@@ -45,4 +46,12 @@ func (l *lentIntermediates) FulcioCertificateAuthorities() []root.CertificateAut
 		out[i] = &lent
 	}
 	return out
+}
+
+// selfSigned tells whether c is a root: self-issued (its issuer is its subject)
+// and signed with its own key. The name comparison comes first because the
+// signature check costs a full ECDSA verification (P-384 for Fulcio), which an
+// intermediate, issued by another name, never needs.
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil
 }
