@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/policy-plugins/sigstore/internal/fixture"
@@ -40,6 +41,71 @@ func benchmarkEvaluate(b *testing.B, req *protocol.VerifyRequest) {
 		resp, err := Evaluate(req)
 		if err != nil || resp.Verdict != protocol.VerdictAccept {
 			b.Fatalf("%v %+v", err, resp)
+		}
+	}
+}
+
+// BenchmarkVerifyLegacyKeylessParsedConfig is BenchmarkVerifyLegacyKeyless's
+// generated signature with the config parsed once, as by a long-lived host:
+// the difference between the two is the trust material's parsing.
+func BenchmarkVerifyLegacyKeylessParsedConfig(b *testing.B) {
+	env := newTestEnv(b)
+	sig := env.legacy(b, env.leaf(b, fixture.GitLabCI()), env.ref, fixture.LegacyOptions{})
+	req := env.request(b, env.trustedRoot(map[string]any{"issuer": gitlabIssuer, "subjectURI": gitlabURI}), sig)
+	cfg, errs, _ := ParseConfig(req.Config)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if resp := cfg.Evaluate(&req.Image, req.Signatures); resp.Verdict != protocol.VerdictAccept {
+			b.Fatal(resp.Reason)
+		}
+	}
+}
+
+// BenchmarkEvaluateSignatures: one valid signature among n, first or last; the
+// others are valid signatures of another identity, so each costs a full
+// verification before it rejects. Cost should grow linearly with the
+// signatures evaluated, and the first accepted signature ends the work.
+func BenchmarkEvaluateSignatures(b *testing.B) {
+	env := newTestEnv(b)
+	legacyCfg := env.trustedRoot(map[string]any{"issuer": gitlabIssuer, "subjectURI": gitlabURI})
+	legacyCfg["signedIdentity"] = map[string]any{"type": "matchRepository"}
+	bundleCfg := env.bundleConfig(map[string]any{"signedIdentity": digestOnly})
+	formats := []struct {
+		name        string
+		cfg         map[string]any
+		good, other protocol.Signature
+	}{
+		{"legacy", legacyCfg,
+			env.legacy(b, env.leaf(b, fixture.GitLabCI()), env.repo, fixture.LegacyOptions{}),
+			env.legacy(b, env.leaf(b, fixture.EmailIdentity()), env.repo, fixture.LegacyOptions{})},
+		{"bundle", bundleCfg,
+			env.bundle(b, env.leaf(b, fixture.GitHubReusableWorkflow()), env.cosignV3()),
+			env.bundle(b, env.leaf(b, fixture.EmailIdentity()), env.cosignV3())},
+	}
+	for _, f := range formats {
+		for _, n := range []int{1, 10, 100} {
+			for _, last := range []bool{false, true} {
+				if n == 1 && last {
+					continue
+				}
+				sigs := make([]protocol.Signature, n)
+				for i := range sigs {
+					sigs[i] = f.other
+				}
+				position, evaluated := "first", 1
+				if last {
+					position, evaluated = "last", n
+				}
+				sigs[evaluated-1] = f.good
+				req := env.request(b, f.cfg, sigs...)
+				b.Run(fmt.Sprintf("%s, %d signatures, the valid one %s", f.name, n, position), func(b *testing.B) {
+					benchmarkEvaluate(b, req)
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(evaluated), "ns/evaluated-signature")
+				})
+			}
 		}
 	}
 }
