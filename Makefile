@@ -139,3 +139,10 @@ clean: ## remove build outputs
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+# ---- performance -----------------------------------------------------------------
+
+.PHONY: bench
+bench: binary ## time whole plugin processes (metadata, verify of the shipped example) with hyperfine, and the Go benchmarks
+	hack/bench.sh $(BIN)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./plugin
