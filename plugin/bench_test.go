@@ -78,12 +78,16 @@ func BenchmarkEvaluateSignatures(b *testing.B) {
 		cfg         map[string]any
 		good, other protocol.Signature
 	}{
-		{"legacy", legacyCfg,
+		{
+			"legacy", legacyCfg,
 			env.legacy(b, env.leaf(b, fixture.GitLabCI()), env.repo, fixture.LegacyOptions{}),
-			env.legacy(b, env.leaf(b, fixture.EmailIdentity()), env.repo, fixture.LegacyOptions{})},
-		{"bundle", bundleCfg,
+			env.legacy(b, env.leaf(b, fixture.EmailIdentity()), env.repo, fixture.LegacyOptions{}),
+		},
+		{
+			"bundle", bundleCfg,
 			env.bundle(b, env.leaf(b, fixture.GitHubReusableWorkflow()), env.cosignV3()),
-			env.bundle(b, env.leaf(b, fixture.EmailIdentity()), env.cosignV3())},
+			env.bundle(b, env.leaf(b, fixture.EmailIdentity()), env.cosignV3()),
+		},
 	}
 	for _, f := range formats {
 		for _, n := range []int{1, 10, 100} {
