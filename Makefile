@@ -68,10 +68,11 @@ deps: ## install the Debian packages and pinned Go tools the tests need
 
 # package-check installs a .deb into this machine's root through dpkg (and
 # purges it): CI is a throwaway root machine, which is why `make test` runs it.
+# It runs first so that go test's summary closes the output.
 .PHONY: test
-test: deps ## run the whole test suite (unit, CLI scripts, real registry, skopeo, cosign) and package-check
-	$(GO) test $(TESTFLAGS) ./...
+test: deps ## run package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
 	$(MAKE) package-check
+	$(GO) test $(TESTFLAGS) ./...
 
 .PHONY: test-short
 test-short: ## fast tests only: no real registry, skopeo or cosign
@@ -116,7 +117,7 @@ packages: binary docs ## build the .deb and .rpm with nfpm into $(DIST) (reprodu
 	done
 
 .PHONY: rpm
-rpm: ## build the source and binary RPM from packaging/rpm with rpmbuild (fallback macros, see packaging/rpm/README.md)
+rpm: ## build the source and binary RPM from packaging/rpm with rpmbuild (fallback macros, see packaging/README.md)
 	packaging/rpm/build.sh $(DIST)/rpmbuild
 
 .PHONY: package-check
