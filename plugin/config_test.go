@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -121,9 +122,7 @@ func TestInvalidConfigIsAnErrorNotAVerdict(t *testing.T) {
 }
 
 func asCoded(err error, target **protocol.CodedError) bool {
-	c, ok := err.(*protocol.CodedError)
-	*target = c
-	return ok
+	return errors.As(err, target)
 }
 
 func TestKeySignatures(t *testing.T) {

@@ -73,8 +73,7 @@ func explainSET(material root.TrustedMaterial, untrustedSET *untrustedRekorSET, 
 	if _, ok := material.RekorLogs()[logID]; !ok {
 		return fmt.Sprintf("Rekor SET is signed by log %s, which is not a trusted transparency log", logID)
 	}
-	entry, err := tlog.NewEntry(untrustedSET.body, untrustedSET.integratedTime, untrustedSET.logIndex,
-		untrustedSET.logID, untrustedSET.signedEntryTimestamp, nil)
+	entry, err := tlog.NewTlogEntry(untrustedSET.logEntry())
 	if err != nil {
 		return "Rekor SET entry is malformed: " + oneLine(err.Error())
 	}

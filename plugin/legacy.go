@@ -201,14 +201,7 @@ func keyMaterial(hint string) *protobundle.VerificationMaterial {
 // well-reviewed verifier checks both formats.
 func (u *untrustedLegacy) bundle(material *protobundle.VerificationMaterial) (*bundle.Bundle, error) {
 	if u.set != nil {
-		material.TlogEntries = []*protorekor.TransparencyLogEntry{{
-			LogIndex:          u.set.logIndex,
-			LogId:             &protocommon.LogId{KeyId: u.set.logID},
-			KindVersion:       &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"},
-			IntegratedTime:    u.set.integratedTime,
-			InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: u.set.signedEntryTimestamp},
-			CanonicalizedBody: u.set.body,
-		}}
+		material.TlogEntries = []*protorekor.TransparencyLogEntry{u.set.logEntry()}
 	}
 	digest := sha256.Sum256(u.payload)
 	pb := &protobundle.Bundle{

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+
 	"github.com/policy-plugins/sigstore/protocol/strictjson"
 )
 
@@ -66,4 +69,17 @@ func jsonInt64(path strictjson.Path, raw json.RawMessage) (int64, error) {
 		return 0, &strictjson.Error{Path: path, Message: "must not be negative"}
 	}
 	return n, nil
+}
+
+// logEntry is the SET as a bundle's transparency log entry: cosign's legacy
+// signatures are always hashedrekord v0.0.1 entries with an inclusion promise.
+func (s *untrustedRekorSET) logEntry() *protorekor.TransparencyLogEntry {
+	return &protorekor.TransparencyLogEntry{
+		LogIndex:          s.logIndex,
+		LogId:             &protocommon.LogId{KeyId: s.logID},
+		KindVersion:       &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"},
+		IntegratedTime:    s.integratedTime,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: s.signedEntryTimestamp},
+		CanonicalizedBody: s.body,
+	}
 }

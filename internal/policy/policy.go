@@ -2,13 +2,15 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"go.podman.io/image/v5/signature"
+
 	"github.com/policy-plugins/sigstore/protocol"
 	"github.com/policy-plugins/sigstore/protocol/strictjson"
-	"go.podman.io/image/v5/signature"
 )
 
 // TypePlugin is the requirement type of a plugin requirement.
@@ -102,7 +104,7 @@ func (ps *problems) addStrict(err error) { *ps = append(*ps, fromStrict(err)) }
 // object keys with dots; policy paths quote scopes, so only the top levels,
 // which strictjson reaches, come from it.
 func fromStrict(err error) Problem {
-	if se, ok := err.(*strictjson.Error); ok {
+	if se := (*strictjson.Error)(nil); errors.As(err, &se) {
 		return Problem{Path: string(se.Path), Message: se.Message}
 	}
 	return Problem{Message: err.Error()}
