@@ -70,7 +70,8 @@ deps: ## install the Debian packages and pinned Go tools the tests need
 # purges it): CI is a throwaway root machine, which is why `make test` runs it.
 # It runs first so that go test's summary closes the output.
 .PHONY: test
-test: deps ## run package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
+test: deps ## run validate, package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
+	$(MAKE) validate
 	$(MAKE) package-check
 	$(GO) test $(TESTFLAGS) ./...
 
