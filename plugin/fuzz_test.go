@@ -95,8 +95,10 @@ func FuzzRekorSET(f *testing.F) {
 	f.Fuzz(func(t *testing.T, untrusted []byte) {
 		got, err := parseUntrustedRekorSET(untrusted)
 		if err != nil {
-			if err.Error() == "" || strings.ContainsAny(err.Error(), "\r\n") {
-				t.Fatalf("error %q is not one line", err)
+			// The error may quote a key verbatim, control characters included:
+			// the reason built from it is flattened to one line (FuzzLegacySignature).
+			if err.Error() == "" {
+				t.Fatal("an empty error")
 			}
 			return
 		}

@@ -8,7 +8,9 @@ import (
 	"github.com/policy-plugins/sigstore/protocol/strictjson"
 )
 
-// problems collects config errors and warnings. Config parsing goes on after an error
+// problems collects config errors and warnings, each message on one line (a
+// message may quote a pattern or value from the config, control characters
+// included, and lint prints one problem per line). Config parsing goes on after an error
 // where the next part does not depend on it, so one validate-config run reports
 // every independent mistake.
 type problems struct {
@@ -17,11 +19,11 @@ type problems struct {
 }
 
 func (p *problems) fail(path strictjson.Path, format string, args ...any) {
-	p.errors = append(p.errors, protocol.ConfigProblem{Path: string(path), Message: fmt.Sprintf(format, args...)})
+	p.errors = append(p.errors, protocol.ConfigProblem{Path: string(path), Message: oneLine(fmt.Sprintf(format, args...))})
 }
 
 func (p *problems) warn(path strictjson.Path, format string, args ...any) {
-	p.warnings = append(p.warnings, protocol.ConfigProblem{Path: string(path), Message: fmt.Sprintf(format, args...)})
+	p.warnings = append(p.warnings, protocol.ConfigProblem{Path: string(path), Message: oneLine(fmt.Sprintf(format, args...))})
 }
 
 // failErr records err, using its own path when it is a strictjson error.
