@@ -113,3 +113,29 @@ func BenchmarkEvaluateSignatures(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseConfig is the per-process cost of reading a config and its
+// trust files (once per verify process; see TestTrustFilesAreReadOncePerCall).
+func BenchmarkParseConfig(b *testing.B) {
+	env := newTestEnv(b)
+	for _, tc := range []struct {
+		name string
+		cfg  map[string]any
+	}{
+		{"trusted_root.json", env.trustedRoot(map[string]any{"issuer": gitlabIssuer, "subjectURI": gitlabURI})},
+		{"containers/image style fulcio.caPath and rekorPublicKeyPath", map[string]any{
+			"fulcio": map[string]any{"caPath": env.fulcioRootPath}, "rekorPublicKeyPath": env.rekorKeyPath,
+			"identities": []any{map[string]any{"issuer": gitlabIssuer, "subjectURI": gitlabURI}},
+		}},
+	} {
+		raw := configJSON(b, tc.cfg)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, errs, _ := ParseConfig(raw); len(errs) > 0 {
+					b.Fatal(errs)
+				}
+			}
+		})
+	}
+}
