@@ -14,7 +14,7 @@ bin=${1:-bin/containers-policy-sigstore}
 request=testdata/public-good/request.json # its config paths are relative to the repo root
 runs=${BENCH_RUNS:-200}
 
-command -v hyperfine >/dev/null || { echo "hyperfine not found (Debian package hyperfine; hack/install-deps.sh)" >&2; exit 2; }
+command -v hyperfine >/dev/null || { echo "hyperfine not found: apt-get install hyperfine" >&2; exit 2; }
 test -x "$bin" || { echo "$bin is missing: run 'make binary' first" >&2; exit 2; }
 grep -q '"verdict":"accept"' <("$bin" verify <"$request") || { echo "$bin does not accept $request" >&2; exit 1; }
 
