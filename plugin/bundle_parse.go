@@ -98,7 +98,7 @@ func (u *untrustedBundle) readCertificates(vm *protobundle.VerificationMaterial)
 			u.leaf = cert
 			continue
 		}
-		if cert.CheckSignatureFrom(cert) == nil {
+		if selfSigned(cert) {
 			return fmt.Sprintf("bundle's x509CertificateChain includes a root certificate (%s): roots must come from the trust material", cert.Subject)
 		}
 		u.chain = append(u.chain, cert)
