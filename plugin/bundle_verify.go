@@ -63,7 +63,7 @@ func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedS
 	if err != nil {
 		return nil, nil, err.Error()
 	}
-	material := withIntermediates(e.cfg.trust.material, u.chain)
+	material := e.withIntermediates(e.cfg.trust.material, u.chain)
 	result, err := runVerifier(material, u.Bundle, artifact, certificateBundleOptions(e.cfg.requireSCT))
 	if err != nil {
 		return nil, nil, explainBundleFailure(err, material, u)

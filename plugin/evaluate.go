@@ -37,6 +37,9 @@ type evaluation struct {
 	cfg            *Config
 	image          *protocol.Image
 	manifestDigest digest.Digest
+	// paths shares intermediates' verified paths to the root among the
+	// signatures of this evaluation.
+	paths *verifiedPaths
 }
 
 // outcome is the decision for one signature: accepted when signature is set.
@@ -53,6 +56,13 @@ func reject(format string, args ...any) outcome {
 // Evaluate decides the signatures of one image. The first accepted signature ends
 // the work; the ones after it are reported as not evaluated.
 func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature) *protocol.VerifyResponse {
+	resp, _ := c.evaluate(image, signatures)
+	return resp
+}
+
+// evaluate is Evaluate that also returns the evaluation, for tests of the work
+// it did.
+func (c *Config) evaluate(image *protocol.Image, signatures []protocol.Signature) (*protocol.VerifyResponse, *evaluation) {
 	resp := &protocol.VerifyResponse{Signatures: make([]protocol.SignatureResult, len(signatures))}
 	manifestDigest, err := manifest.Digest(image.Manifest)
 	if err != nil {
@@ -61,10 +71,10 @@ func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature
 		for i := range signatures {
 			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
 		}
-		return resp
+		return resp, nil
 	}
 	resp.ManifestDigest = manifestDigest.String()
-	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest}
+	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest, paths: newVerifiedPaths()}
 
 	var rejections []string
 	rejected := 0
@@ -102,7 +112,7 @@ func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature
 		}
 	}
 	resp.Reason = boundReason(resp.Reason, reasonRejections*maxReasonBytes+256)
-	return resp
+	return resp, e
 }
 
 func (e *evaluation) evaluateSignature(sig *protocol.Signature) outcome {

@@ -8,28 +8,27 @@ import (
 )
 
 // withIntermediates lends a signature's own chain certificates to the trusted Fulcio
-// CAs as path-building candidates. sigstore-go reads a bundle's chain only for v0.3
+// CAs as path-building candidates, and makes the CAs share verified paths across
+// the evaluation (sharingCA). sigstore-go reads a bundle's chain only for v0.3
 // bundles, but cosign's chain annotation (and containers/image) rely on it for the
 // intermediate. This is safe: an intermediate in the pool is never an anchor, the
 // chain must still end at a trusted root, and every CA's validity window still
 // applies. Self-signed and non-CA certificates are left out; they can only be roots
 // (which must come from the trust material) or noise.
-func withIntermediates(material root.TrustedMaterial, untrustedChain []*x509.Certificate) root.TrustedMaterial {
+func (e *evaluation) withIntermediates(material root.TrustedMaterial, untrustedChain []*x509.Certificate) root.TrustedMaterial {
 	var candidates []*x509.Certificate
 	for _, c := range untrustedChain {
 		if c.IsCA && !selfSigned(c) {
 			candidates = append(candidates, c)
 		}
 	}
-	if len(candidates) == 0 {
-		return material
-	}
-	return &lentIntermediates{TrustedMaterial: material, candidates: candidates}
+	return &lentIntermediates{TrustedMaterial: material, candidates: candidates, paths: e.paths}
 }
 
 type lentIntermediates struct {
 	root.TrustedMaterial
 	candidates []*x509.Certificate
+	paths      *verifiedPaths
 }
 
 func (l *lentIntermediates) FulcioCertificateAuthorities() []root.CertificateAuthority {
@@ -43,7 +42,7 @@ func (l *lentIntermediates) FulcioCertificateAuthorities() []root.CertificateAut
 		}
 		lent := *fca
 		lent.Intermediates = append(append([]*x509.Certificate{}, fca.Intermediates...), l.candidates...)
-		out[i] = &lent
+		out[i] = &sharingCA{FulcioCertificateAuthority: &lent, paths: l.paths}
 	}
 	return out
 }

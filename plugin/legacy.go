@@ -137,7 +137,7 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 	if len(untrustedChain) > 0 {
 		untrustedChain = untrustedChain[:len(untrustedChain)-1]
 	}
-	material := withIntermediates(e.cfg.trust.material, untrustedChain)
+	material := e.withIntermediates(e.cfg.trust.material, untrustedChain)
 	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
 	if err != nil {
 		if len(u.timestamps) > 0 {

@@ -1,0 +1,421 @@
+package plugin
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/policy-plugins/sigstore/internal/fixture"
+	"github.com/policy-plugins/sigstore/protocol"
+)
+
+// issued is a certificate made for these tests with its key.
+type issued struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+type certSpec struct {
+	name       string
+	ca         bool
+	noBasic    bool // no basic constraints at all
+	maxPathLen int  // -1: none
+	from, to   time.Time
+	eku        []x509.ExtKeyUsage
+	permitURI  []string
+	extra      []pkix.Extension
+	policies   []x509.OID
+	uri        string
+	key        *ecdsa.PrivateKey // reuse a key (for a twin with another body)
+}
+
+var chainEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func at(days int) time.Time { return chainEpoch.AddDate(0, 0, days) }
+
+// mint makes a certificate; a nil parent makes it self-signed.
+func mint(t *testing.T, spec certSpec, parent *issued) *issued {
+	t.Helper()
+	key := spec.key
+	if key == nil {
+		var err error
+		if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := spec.from, spec.to
+	if from.IsZero() {
+		from = at(-100)
+	}
+	if to.IsZero() {
+		to = at(100)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:    serial,
+		NotBefore:       from,
+		NotAfter:        to,
+		ExtKeyUsage:     spec.eku,
+		ExtraExtensions: spec.extra,
+		Policies:        spec.policies,
+	}
+	if spec.name != "" {
+		tmpl.Subject = pkix.Name{Organization: []string{"chains test"}, CommonName: spec.name}
+	}
+	if spec.ca {
+		tmpl.KeyUsage = x509.KeyUsageCertSign
+	} else {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	}
+	if !spec.noBasic {
+		tmpl.BasicConstraintsValid = true
+		tmpl.IsCA = spec.ca
+		if spec.ca && spec.maxPathLen >= 0 {
+			tmpl.MaxPathLen = spec.maxPathLen
+			tmpl.MaxPathLenZero = spec.maxPathLen == 0
+		} else {
+			tmpl.MaxPathLen = -1
+		}
+	}
+	if len(spec.permitURI) > 0 {
+		tmpl.PermittedURIDomains = spec.permitURI
+	}
+	if spec.uri != "" {
+		u, err := url.Parse(spec.uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.URIs = []*url.URL{u}
+	}
+	signer, signerCert := key, tmpl
+	if parent != nil {
+		signer, signerCert = parent.key, parent.cert
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, &key.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &issued{cert: cert, key: key}
+}
+
+func caSpec(name string) certSpec { return certSpec{name: name, ca: true, maxPathLen: -1} }
+
+func leafSpec(uri string) certSpec {
+	return certSpec{maxPathLen: -1, uri: uri, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}, from: at(-1), to: at(1)}
+}
+
+// requireExplicitPolicyZero is a policyConstraints extension with
+// requireExplicitPolicy 0, which crypto/x509 does not write itself.
+func requireExplicitPolicyZero(t *testing.T) pkix.Extension {
+	t.Helper()
+	// SEQUENCE { [0] INTEGER 0 }
+	return pkix.Extension{Id: oidPolicyConstr, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}}
+}
+
+func anyPolicy(t *testing.T) x509.OID {
+	t.Helper()
+	oid, err := x509.OIDFromInts([]uint64{2, 5, 29, 32, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oid
+}
+
+// chainWorld is a Fulcio CA and the signing leaves to verify with it, each
+// verified at each time by sharingCA (sharing one verifiedPaths across the world)
+// and by the plain FulcioCertificateAuthority.
+type chainWorld struct {
+	name  string
+	ca    *root.FulcioCertificateAuthority
+	leafs []*x509.Certificate
+	// lent, when set, are per-leaf replacement intermediates (the chain a
+	// signature brings), in place of ca.Intermediates.
+	lent [][]*x509.Certificate
+	// shared says the intermediate's path is verified once for the whole world.
+	shared bool
+}
+
+func chainWorlds(t *testing.T) []chainWorld {
+	t.Helper()
+	uri := "https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main"
+	var worlds []chainWorld
+
+	plain := func(name string, rootSpec, interSpec certSpec, shared bool) {
+		r := mint(t, rootSpec, nil)
+		i := mint(t, interSpec, r)
+		worlds = append(worlds, chainWorld{
+			name: name, ca: &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert, mint(t, leafSpec(uri), i).cert}, shared: shared,
+		})
+	}
+	plain("root, intermediate, two leaves", caSpec("root"), caSpec("intermediate"), true)
+	rootPathLenZero := caSpec("root")
+	rootPathLenZero.maxPathLen = 0
+	plain("root allows no intermediate (path length 0)", rootPathLenZero, caSpec("intermediate"), false)
+	interPathLenZero := caSpec("intermediate")
+	interPathLenZero.maxPathLen = 0
+	plain("intermediate with path length 0", caSpec("root"), interPathLenZero, true)
+	rootConstrained := caSpec("root")
+	rootConstrained.permitURI = []string{"github.com"}
+	plain("root name-constrains URIs to github.com", rootConstrained, caSpec("intermediate"), false)
+	interConstrained := caSpec("intermediate")
+	interConstrained.permitURI = []string{"github.com"}
+	plain("intermediate name-constrains URIs to github.com", caSpec("root"), interConstrained, true)
+	rootServerAuth := caSpec("root")
+	rootServerAuth.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	plain("root only for server auth", rootServerAuth, caSpec("intermediate"), false)
+	interCodeSigning := caSpec("intermediate")
+	interCodeSigning.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
+	plain("intermediate for code signing, as Fulcio's", caSpec("root"), interCodeSigning, true)
+	interNotCA := caSpec("intermediate")
+	interNotCA.ca = false
+	plain("intermediate is not a CA", caSpec("root"), interNotCA, false)
+	interNoBasic := caSpec("intermediate")
+	interNoBasic.noBasic = true
+	plain("intermediate has no basic constraints", caSpec("root"), interNoBasic, false)
+	interPolicy := caSpec("intermediate")
+	interPolicy.extra = []pkix.Extension{requireExplicitPolicyZero(t)}
+	plain("intermediate requires an explicit policy", caSpec("root"), interPolicy, false)
+	interAnyPolicy := caSpec("intermediate")
+	interAnyPolicy.policies = []x509.OID{anyPolicy(t)}
+	interAnyPolicy.extra = []pkix.Extension{requireExplicitPolicyZero(t)}
+	plain("intermediate lists anyPolicy and requires an explicit policy", caSpec("root"), interAnyPolicy, false)
+	rootPolicy := caSpec("root")
+	rootPolicy.extra = []pkix.Extension{requireExplicitPolicyZero(t)}
+	plain("root requires an explicit policy", rootPolicy, caSpec("intermediate"), false)
+	interShort := caSpec("intermediate")
+	interShort.from, interShort.to = at(-50), at(0)
+	plain("intermediate expires at day 0", caSpec("root"), interShort, true)
+	rootShort := caSpec("root")
+	rootShort.from, rootShort.to = at(-50), at(0)
+	plain("root expires at day 0", rootShort, caSpec("intermediate"), true)
+
+	{
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		worlds = append(worlds, chainWorld{
+			name: "CA validity window from day -1 + 1h to day 0 + 1m",
+			ca: &root.FulcioCertificateAuthority{
+				Root: r.cert, Intermediates: []*x509.Certificate{i.cert},
+				ValidityPeriodStart: at(-1).Add(time.Hour), ValidityPeriodEnd: at(0).Add(time.Minute),
+			},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert}, shared: true,
+		})
+	}
+	{
+		// Two levels below the root; the upper intermediate allows one below it
+		// (enough for its own path) but not the two it has above a leaf.
+		r := mint(t, caSpec("root"), nil)
+		upperSpec := caSpec("upper intermediate")
+		upperSpec.maxPathLen = 0
+		upper := mint(t, upperSpec, r)
+		lower := mint(t, caSpec("lower intermediate"), upper)
+		worlds = append(worlds, chainWorld{
+			name:  "upper intermediate allows no intermediate below it",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{upper.cert, lower.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), lower).cert},
+		})
+		upperShort := caSpec("upper intermediate")
+		upperShort.from, upperShort.to = at(-50), at(0)
+		upper2 := mint(t, upperShort, r)
+		lower2 := mint(t, caSpec("lower intermediate"), upper2)
+		worlds = append(worlds, chainWorld{
+			name:  "two intermediates, the upper expires at day 0",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{upper2.cert, lower2.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), lower2).cert, mint(t, leafSpec(uri), lower2).cert}, shared: true,
+		})
+	}
+	{
+		// A twin of the intermediate (same subject and key, other body) that
+		// expires at day 0: crypto/x509 searches both; sharingCA must not pick.
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		twinSpec := caSpec("intermediate")
+		twinSpec.key, twinSpec.from, twinSpec.to = i.key, at(-50), at(0)
+		twin := mint(t, twinSpec, r)
+		worlds = append(worlds, chainWorld{
+			name:  "intermediate and a twin with the same subject",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{twin.cert, i.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert},
+		})
+	}
+	{
+		// Intermediates lent by each signature: the first two bring the real
+		// one, the third brings nothing and the fourth an impostor with the same
+		// subject but its own key, which signed the fourth leaf.
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		impostor := mint(t, caSpec("intermediate"), nil)
+		impostorAsCA := &issued{cert: impostor.cert, key: impostor.key}
+		forged := mint(t, leafSpec(uri), impostorAsCA)
+		worlds = append(worlds, chainWorld{
+			name: "lent intermediates differ per signature",
+			ca:   &root.FulcioCertificateAuthority{Root: r.cert},
+			leafs: []*x509.Certificate{
+				mint(t, leafSpec(uri), i).cert, mint(t, leafSpec(uri), i).cert, mint(t, leafSpec(uri), i).cert, forged.cert,
+			},
+			lent:   [][]*x509.Certificate{{i.cert}, {i.cert}, nil, {impostor.cert}},
+			shared: true,
+		})
+	}
+	{
+		// Two levels, lent: the second signature brings the lower intermediate
+		// but not the upper one, so it has no path to the root.
+		r := mint(t, caSpec("root"), nil)
+		upper := mint(t, caSpec("upper intermediate"), r)
+		lower := mint(t, caSpec("lower intermediate"), upper)
+		worlds = append(worlds, chainWorld{
+			name:   "lent intermediates, the second signature lacks the upper one",
+			ca:     &root.FulcioCertificateAuthority{Root: r.cert},
+			leafs:  []*x509.Certificate{mint(t, leafSpec(uri), lower).cert, mint(t, leafSpec(uri), lower).cert},
+			lent:   [][]*x509.Certificate{{lower.cert, upper.cert}, {lower.cert}},
+			shared: true,
+		})
+	}
+	{
+		// A leaf that names the intermediate as issuer but was signed by
+		// another key.
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		other := mint(t, caSpec("intermediate"), nil)
+		worlds = append(worlds, chainWorld{
+			name:  "leaf signed by another key under the intermediate's name",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert, mint(t, leafSpec(uri), other).cert}, shared: true,
+		})
+	}
+	{
+		// A leaf issued by the root directly: nothing to share.
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		worlds = append(worlds, chainWorld{
+			name:  "leaf issued by the root",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), r).cert},
+		})
+	}
+	return worlds
+}
+
+// TestSharingCAAgreesWithFulcioCA verifies every leaf of every world at a range
+// of times, in an order that verifies paths at a valid time first and at invalid
+// ones after (and the reverse), with sharingCA and with sigstore-go's
+// FulcioCertificateAuthority: the answers, chains and errors must be the same.
+func TestSharingCAAgreesWithFulcioCA(t *testing.T) {
+	times := []time.Time{at(-1), at(0), at(1), at(-2), {}, at(-200), at(200), at(0).Add(time.Second), at(-1)}
+	reversed := slices.Clone(times)
+	slices.Reverse(reversed)
+	compared, accepted := 0, 0
+	for _, w := range chainWorlds(t) {
+		t.Run(w.name, func(t *testing.T) {
+			for _, order := range [][]time.Time{times, reversed} {
+				paths := newVerifiedPaths()
+				for _, when := range order {
+					for li, leaf := range w.leafs {
+						ca := *w.ca
+						if w.lent != nil {
+							ca.Intermediates = w.lent[li]
+						}
+						wantChains, wantErr := ca.Verify(leaf, when)
+						gotChains, gotErr := (&sharingCA{FulcioCertificateAuthority: &ca, paths: paths}).Verify(leaf, when)
+						compared++
+						if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+							t.Fatalf("leaf %d at %v: error %v, want %v", li, when, gotErr, wantErr)
+						}
+						if wantErr != nil {
+							continue
+						}
+						accepted++
+						sameChain := func(a, b []*x509.Certificate) bool { return slices.EqualFunc(a, b, (*x509.Certificate).Equal) }
+						if !slices.EqualFunc(gotChains, wantChains, sameChain) {
+							t.Fatalf("leaf %d at %v: chain %v, want %v", li, when, subjects(gotChains), subjects(wantChains))
+						}
+					}
+				}
+				if w.shared && paths.computed != 1 {
+					t.Errorf("the intermediate's path was verified %d times, want once", paths.computed)
+				}
+			}
+		})
+	}
+	t.Logf("compared %d verifications (%d accepted) with sigstore-go's FulcioCertificateAuthority", compared, accepted)
+	if accepted == 0 || accepted == compared {
+		t.Fatalf("%d of %d accepted: the worlds no longer test both answers", accepted, compared)
+	}
+}
+
+func subjects(chains [][]*x509.Certificate) [][]string {
+	var out [][]string
+	for _, chain := range chains {
+		var names []string
+		for _, c := range chain {
+			names = append(names, c.Subject.CommonName)
+		}
+		out = append(out, names)
+	}
+	return out
+}
+
+// TestEvaluationVerifiesEachIntermediatePathOnce: six keyless signatures issued
+// by the same Fulcio intermediate, the valid one last, verify the intermediate's
+// path to the root once, for the legacy format (whose chain annotation lends
+// the intermediate again) and for bundles.
+func TestEvaluationVerifiesEachIntermediatePathOnce(t *testing.T) {
+	env := newTestEnv(t)
+	legacyCfg := env.trustedRoot(map[string]any{"issuer": gitlabIssuer, "subjectURI": gitlabURI})
+	legacyCfg["signedIdentity"] = map[string]any{"type": "matchRepository"}
+	for _, f := range []struct {
+		name        string
+		cfg         map[string]any
+		good, other protocol.Signature
+	}{
+		{
+			"legacy", legacyCfg,
+			env.legacy(t, env.leaf(t, fixture.GitLabCI()), env.repo, fixture.LegacyOptions{}),
+			env.legacy(t, env.leaf(t, fixture.EmailIdentity()), env.repo, fixture.LegacyOptions{}),
+		},
+		{
+			"bundle", env.bundleConfig(map[string]any{"signedIdentity": digestOnly}),
+			env.bundle(t, env.leaf(t, fixture.GitHubReusableWorkflow()), env.cosignV3()),
+			env.bundle(t, env.leaf(t, fixture.EmailIdentity()), env.cosignV3()),
+		},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			req := env.request(t, f.cfg, f.other, f.other, f.other, f.other, f.other, f.good)
+			cfg, errs, _ := ParseConfig(req.Config)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			resp, e := cfg.evaluate(&req.Image, req.Signatures)
+			if resp.Verdict != protocol.VerdictAccept {
+				t.Fatal(resp.Reason)
+			}
+			for i, sig := range resp.Signatures[:5] {
+				if !strings.Contains(sig.Reason, "identity") {
+					t.Errorf("signature %d: %q, want an identity rejection (after verification)", i, sig.Reason)
+				}
+			}
+			if e.paths.computed != 1 {
+				t.Errorf("the intermediate's path to the root was verified %d times for 6 signatures, want once", e.paths.computed)
+			}
+		})
+	}
+}
