@@ -18,25 +18,26 @@ import (
 // call of FulcioCertificateAuthority.Verify otherwise repeats it: a P-384
 // verification, a quarter of a keyless verify.
 //
-// Nothing here decides anything on its own. sharingCA takes the short path only
-// when crypto/x509 is bound to build exactly the chain it assembles and to run
-// exactly the checks it runs; in every other case, and whenever the short path
-// does not accept, it defers to the full verification, whose answer (and error
-// text) is then the only one. An evaluation is one goroutine, so the map needs
-// no lock.
+// Nothing here decides anything on its own. A path is remembered only from a
+// chain the full verification accepted, so the first signature costs what it
+// always did. sharingCA takes the short path only when crypto/x509 is bound to
+// build exactly the chain it assembles and to run exactly the checks it runs; in
+// every other case, and whenever the short path does not accept, the full
+// verification decides, and its answer (and error text) is then the only one.
+// An evaluation is one goroutine, so the map needs no lock.
 type verifiedPaths struct {
 	paths map[pathKey]*upperPath
-	// computed counts the paths verified, for tests that show the work is
+	// remembered counts the paths remembered, for tests that show the work is
 	// shared.
-	computed int
+	remembered int
 }
 
 type pathKey struct{ intermediate, root string }
 
-// upperPath is a chain [intermediate, ..., root] that crypto/x509 verified for
-// code signing. Its signatures, basic constraints, extended key usages and
-// critical extensions do not depend on the time; its validity windows and path
-// lengths are checked again for every leaf.
+// upperPath is the part [intermediate, ..., root] of a chain crypto/x509
+// verified for code signing. Its signatures, basic constraints, extended key
+// usages, critical extensions and path lengths do not depend on the leaf or the
+// time; its validity windows are checked again for every leaf (joinPath).
 type upperPath struct {
 	chain []*x509.Certificate
 }
@@ -46,64 +47,95 @@ func newVerifiedPaths() *verifiedPaths {
 }
 
 // sharingCA verifies a leaf as the Fulcio CA it wraps does, sharing the
-// intermediate's path to the root through paths.
+// intermediate's verified path to the root through paths.
 type sharingCA struct {
 	*root.FulcioCertificateAuthority
 	paths *verifiedPaths
 }
 
 func (ca *sharingCA) Verify(leaf *x509.Certificate, at time.Time) ([][]*x509.Certificate, error) {
-	if chain, ok := ca.verifyThroughKnownPath(leaf, at); ok {
-		return [][]*x509.Certificate{chain}, nil
+	issuer, pool, ok := ca.sharableIssuer(leaf, at)
+	if !ok {
+		return ca.FulcioCertificateAuthority.Verify(leaf, at)
 	}
-	return ca.FulcioCertificateAuthority.Verify(leaf, at)
+	key := pathKey{intermediate: string(issuer.Raw), root: string(ca.Root.Raw)}
+	if path := ca.paths.paths[key]; path != nil {
+		if chain, ok := joinPath(leaf, issuer, path, pool, at); ok {
+			return [][]*x509.Certificate{chain}, nil
+		}
+	}
+	chains, err := ca.FulcioCertificateAuthority.Verify(leaf, at)
+	if err == nil && len(chains) == 1 && len(chains[0]) >= 3 && bytes.Equal(chains[0][1].Raw, issuer.Raw) &&
+		!constrainsLeaves(chains[0][2:]) {
+		// A verified chain [leaf, issuer, ..., root] proves its upper part
+		// [issuer, ..., root] for every check that does not depend on the
+		// leaf or the time; joinPath repeats the ones that do.
+		ca.paths.paths[key] = &upperPath{chain: chains[0][1:]}
+		ca.paths.remembered++
+	}
+	return chains, err
 }
 
-// verifyThroughKnownPath verifies leaf by its issuing intermediate alone (the
-// intermediate as the anchor: one signature check, the leaf's and the
-// intermediate's validity at, and the intermediate's name constraints and
-// extended key usages) and joins the intermediate's remembered path to the root.
-//
-// The joined chain is the one chain crypto/x509 would build, and passes each of
-// its checks, when these hold (each is tested in chains_test.go against the full
-// verification):
-//   - every certificate the pools hold has its own subject, so each certificate
-//     has at most one candidate issuer and the path is unique (no search, no
-//     signature-check limit);
-//   - the leaf's issuer is an intermediate, a CA (as an anchor crypto/x509 would
-//     not require it), and not the leaf itself;
-//   - no certificate above the intermediate carries name constraints (they
-//     would constrain the leaf), and none of the chain carries policy
-//     constraints or mappings (then RFC 5280 policy validation accepts any
-//     chain);
-//   - every certificate above the intermediate is valid at `at`, and allows the
-//     intermediates now below it (path length);
-//   - the leaf does not share a subject with one of them (crypto/x509 refuses
-//     such loops).
-func (ca *sharingCA) verifyThroughKnownPath(leaf *x509.Certificate, at time.Time) ([]*x509.Certificate, bool) {
+// constrainsLeaves tells whether certificates above an issuer constrain what
+// they accept below it by content: name constraints (checked against the
+// leaf's names) or policy constraints and mappings (RFC 5280 policy validation
+// then depends on the leaf's policies). A path through them is not shared.
+func constrainsLeaves(uppers []*x509.Certificate) bool {
+	return slices.ContainsFunc(uppers, func(c *x509.Certificate) bool {
+		return hasExtension(c, oidNameConstraints) || constrainsPolicies(c)
+	})
+}
+
+// sharableIssuer finds the leaf's issuer when the short path may apply to it:
+// the time is inside the CA's validity window; every certificate the pools hold
+// has its own subject, so each certificate has at most one candidate issuer and
+// crypto/x509 builds at most one chain (no search, no signature-check limit);
+// the issuer is a CA (as an anchor crypto/x509 would not require it to be one);
+// and neither the leaf nor the issuer carries policy constraints or mappings.
+// A zero time, which crypto/x509 reads as now, never shares.
+func (ca *sharingCA) sharableIssuer(leaf *x509.Certificate, at time.Time) (*x509.Certificate, map[string]*x509.Certificate, bool) {
 	if at.IsZero() || ca.Root == nil ||
 		(!ca.ValidityPeriodStart.IsZero() && at.Before(ca.ValidityPeriodStart)) ||
 		(!ca.ValidityPeriodEnd.IsZero() && at.After(ca.ValidityPeriodEnd)) {
-		return nil, false
+		return nil, nil, false
 	}
 	pool, ok := uniqueSubjects(ca.Root, ca.Intermediates)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	issuer := pool[string(leaf.RawIssuer)]
-	if issuer == nil || issuer == ca.Root || !issuer.BasicConstraintsValid || !issuer.IsCA ||
-		bytes.Equal(issuer.Raw, leaf.Raw) || constrainsPolicies(leaf) || constrainsPolicies(issuer) {
-		return nil, false
+	// crypto/x509 checks a version 3 issuer's CA bit when it checks the leaf's
+	// signature, but not a version 1 issuer's, which only its intermediate
+	// checks would refuse.
+	if issuer == nil || !issuer.BasicConstraintsValid || !issuer.IsCA ||
+		constrainsPolicies(leaf) || constrainsPolicies(issuer) {
+		return nil, nil, false
 	}
-	path := ca.paths.lookup(issuer, ca.Root, pool, at)
-	if path == nil {
-		return nil, false
-	}
-	for j, upper := range path.chain[1:] {
-		below := j + 1 // intermediates between upper and the leaf in the joined chain
-		if at.Before(upper.NotBefore) || at.After(upper.NotAfter) ||
-			(upper.BasicConstraintsValid && upper.MaxPathLen >= 0 && below > upper.MaxPathLen) ||
-			hasExtension(upper, oidNameConstraints) || constrainsPolicies(upper) ||
+	return issuer, pool, true
+}
+
+// joinPath verifies leaf by its issuer alone (the issuer as the anchor: one
+// signature check, the leaf's and the issuer's validity at `at`, the issuer's
+// name constraints and extended key usages) and joins the issuer's verified
+// path to the root. The joined chain is the one crypto/x509 would build, and
+// passes each of its checks, when, besides sharableIssuer's conditions and the
+// path's own (no name or policy constraints above the issuer: with no policy
+// constraints in the chain, RFC 5280 policy validation accepts it whatever the
+// policies listed), these hold (each is tested in chains_test.go against the
+// full verification):
+//   - every certificate of the path is still in the pool (subjects being
+//     unique, crypto/x509 would pick it again);
+//   - every certificate above the issuer is valid at `at`;
+//   - the leaf does not share a subject with one of them (crypto/x509 refuses
+//     such loops).
+//
+// Path lengths need no check: the path was learnt from an accepted chain with
+// the same intermediates below each of its certificates as the joined one.
+func joinPath(leaf, issuer *x509.Certificate, path *upperPath, pool map[string]*x509.Certificate, at time.Time) ([]*x509.Certificate, bool) {
+	uppers := path.chain[1:]
+	for _, upper := range uppers {
+		if inPool := pool[string(upper.RawSubject)]; inPool == nil || !bytes.Equal(inPool.Raw, upper.Raw) ||
+			at.Before(upper.NotBefore) || at.After(upper.NotAfter) ||
 			bytes.Equal(upper.RawSubject, leaf.RawSubject) {
 			return nil, false
 		}
@@ -119,44 +151,6 @@ func (ca *sharingCA) verifyThroughKnownPath(leaf *x509.Certificate, at time.Time
 		return nil, false
 	}
 	return append([]*x509.Certificate{leaf}, path.chain...), true
-}
-
-// lookup returns the verified path from intermediate to root, verifying it at
-// `at` the first time. A path is used again only while every certificate on it
-// is still in the pool, where, subjects being unique, crypto/x509 would pick it
-// again. A failed verification is not remembered: the full verification then
-// decides, and explains.
-func (p *verifiedPaths) lookup(intermediate, trustedRoot *x509.Certificate, pool map[string]*x509.Certificate, at time.Time) *upperPath {
-	key := pathKey{intermediate: string(intermediate.Raw), root: string(trustedRoot.Raw)}
-	if path, ok := p.paths[key]; ok {
-		for _, c := range path.chain[1 : len(path.chain)-1] {
-			if inPool := pool[string(c.RawSubject)]; inPool == nil || !bytes.Equal(inPool.Raw, c.Raw) {
-				return nil
-			}
-		}
-		return path
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(trustedRoot)
-	intermediates := x509.NewCertPool()
-	for _, c := range pool {
-		if c != trustedRoot {
-			intermediates.AddCert(c)
-		}
-	}
-	chains, err := intermediate.Verify(x509.VerifyOptions{
-		CurrentTime:   at,
-		Roots:         roots,
-		Intermediates: intermediates,
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-	})
-	if err != nil || len(chains) != 1 {
-		return nil
-	}
-	path := &upperPath{chain: chains[0]}
-	p.paths[key] = path
-	p.computed++
-	return path
 }
 
 // uniqueSubjects indexes the CA's certificates by subject, the key crypto/x509

@@ -139,6 +139,15 @@ func anyPolicy(t *testing.T) x509.OID {
 	return oid
 }
 
+func testPolicy(t *testing.T) x509.OID {
+	t.Helper()
+	oid, err := x509.OIDFromInts([]uint64{1, 3, 6, 1, 4, 1, 57264, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oid
+}
+
 // chainWorld is a Fulcio CA and the signing leaves to verify with it, each
 // verified at each time by sharingCA (sharing one verifiedPaths across the world)
 // and by the plain FulcioCertificateAuthority.
@@ -149,7 +158,8 @@ type chainWorld struct {
 	// lent, when set, are per-leaf replacement intermediates (the chain a
 	// signature brings), in place of ca.Intermediates.
 	lent [][]*x509.Certificate
-	// shared says the intermediate's path is verified once for the whole world.
+	// shared says the intermediate's path is learnt once for the whole world and
+	// then shared; otherwise it is never shared.
 	shared bool
 }
 
@@ -178,7 +188,7 @@ func chainWorlds(t *testing.T) []chainWorld {
 	plain("root name-constrains URIs to github.com", rootConstrained, caSpec("intermediate"), false)
 	interConstrained := caSpec("intermediate")
 	interConstrained.permitURI = []string{"github.com"}
-	plain("intermediate name-constrains URIs to github.com", caSpec("root"), interConstrained, true)
+	plain("intermediate name-constrains URIs to github.com", caSpec("root"), interConstrained, false)
 	rootServerAuth := caSpec("root")
 	rootServerAuth.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	plain("root only for server auth", rootServerAuth, caSpec("intermediate"), false)
@@ -291,6 +301,72 @@ func chainWorlds(t *testing.T) []chainWorld {
 		})
 	}
 	{
+		// Leaves the same chain accepts or refuses by their own content: the
+		// path learnt from the first leaf must not let the others through.
+		github := leafSpec("https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main")
+		withPolicy := leafSpec(uri)
+		withPolicy.policies = []x509.OID{anyPolicy(t)}
+		requiresPolicy := leafSpec(uri)
+		requiresPolicy.policies = []x509.OID{testPolicy(t)}
+		requiresPolicy.extra = []pkix.Extension{requireExplicitPolicyZero(t)}
+
+		rootConstrained := caSpec("root")
+		rootConstrained.permitURI = []string{"github.com"}
+		r := mint(t, rootConstrained, nil)
+		i := mint(t, caSpec("intermediate"), r)
+		worlds = append(worlds, chainWorld{
+			name:  "root name-constrains URIs to github.com; a github.com leaf, then a gitlab.com one",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, github, i).cert, mint(t, leafSpec(uri), i).cert}, shared: false,
+		})
+
+		interPolicy := caSpec("intermediate")
+		interPolicy.policies = []x509.OID{anyPolicy(t)}
+		interPolicy.extra = []pkix.Extension{requireExplicitPolicyZero(t)}
+		r = mint(t, caSpec("root"), nil)
+		i = mint(t, interPolicy, r)
+		worlds = append(worlds, chainWorld{
+			name:  "intermediate requires an explicit policy; a leaf with one, then one without",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, withPolicy, i).cert, mint(t, leafSpec(uri), i).cert}, shared: false,
+		})
+
+		upperPolicy := caSpec("upper intermediate")
+		upperPolicy.policies = []x509.OID{anyPolicy(t)}
+		upperPolicy.extra = []pkix.Extension{requireExplicitPolicyZero(t)}
+		lowerAny := caSpec("lower intermediate")
+		lowerAny.policies = []x509.OID{anyPolicy(t)}
+		r = mint(t, caSpec("root"), nil)
+		upper := mint(t, upperPolicy, r)
+		lower := mint(t, lowerAny, upper)
+		worlds = append(worlds, chainWorld{
+			name:  "upper intermediate requires an explicit policy; a leaf with one, then one without",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{upper.cert, lower.cert}},
+			leafs: []*x509.Certificate{mint(t, withPolicy, lower).cert, mint(t, leafSpec(uri), lower).cert}, shared: false,
+		})
+
+		r = mint(t, caSpec("root"), nil)
+		i = mint(t, caSpec("intermediate"), r)
+		worlds = append(worlds, chainWorld{
+			name:  "a plain leaf, then one that requires an explicit policy under intermediates without policies",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert, mint(t, requiresPolicy, i).cert}, shared: true,
+		})
+	}
+	{
+		// A leaf with the root's subject and key and, like it, no SAN:
+		// crypto/x509 takes the root for the leaf again and refuses the loop.
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		rootLike := leafSpec("")
+		rootLike.name, rootLike.key = "root", r.key
+		worlds = append(worlds, chainWorld{
+			name:  "a leaf, then one with the root's subject and key",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert, Intermediates: []*x509.Certificate{i.cert}},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert, mint(t, rootLike, i).cert}, shared: true,
+		})
+	}
+	{
 		// A leaf that names the intermediate as issuer but was signed by
 		// another key.
 		r := mint(t, caSpec("root"), nil)
@@ -350,8 +426,8 @@ func TestSharingCAAgreesWithFulcioCA(t *testing.T) {
 						}
 					}
 				}
-				if w.shared && paths.computed != 1 {
-					t.Errorf("the intermediate's path was verified %d times, want once", paths.computed)
+				if want := map[bool]int{true: 1, false: 0}[w.shared]; paths.remembered != want {
+					t.Errorf("the intermediate's path was remembered %d times, want %d", paths.remembered, want)
 				}
 			}
 		})
@@ -413,8 +489,8 @@ func TestEvaluationVerifiesEachIntermediatePathOnce(t *testing.T) {
 					t.Errorf("signature %d: %q, want an identity rejection (after verification)", i, sig.Reason)
 				}
 			}
-			if e.paths.computed != 1 {
-				t.Errorf("the intermediate's path to the root was verified %d times for 6 signatures, want once", e.paths.computed)
+			if e.paths.remembered != 1 {
+				t.Errorf("the intermediate's path to the root was verified %d times for 6 signatures, want once", e.paths.remembered)
 			}
 		})
 	}
