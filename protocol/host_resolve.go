@@ -6,17 +6,32 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 )
 
-// pluginNameRE is the protocol's rule for a plugin name: a bare file name, so
-// that policy.json can never point outside the plugin directories.
-var pluginNameRE = regexp.MustCompile(`\A[a-z0-9][a-z0-9._-]{0,63}\z`)
+// validPluginName is the protocol's rule for a plugin name,
+// ^[a-z0-9][a-z0-9._-]{0,63}$: a bare file name, so that policy.json can never
+// point outside the plugin directories. A loop, not a regexp: the bounded
+// repetition compiles to a large program at every process start.
+func validPluginName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ValidatePluginName reports whether name is a valid plugin name
 // (^[a-z0-9][a-z0-9._-]{0,63}$).
 func ValidatePluginName(name string) error {
-	if !pluginNameRE.MatchString(name) {
+	if !validPluginName(name) {
 		return fmt.Errorf("invalid plugin name %s: want lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64 characters", quote(name))
 	}
 	return nil

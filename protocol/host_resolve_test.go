@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -120,4 +121,28 @@ func TestDefaultDirs(t *testing.T) {
 	if got := (&Host{}).dirs(); !slices.Equal(got, []string{DefaultPluginDir}) {
 		t.Errorf("the zero Host searches %q, want only %s", got, DefaultPluginDir)
 	}
+}
+
+// TestPluginNameRuleIsTheProtocolRegexp compares validPluginName with the rule
+// as protocol.md writes it, on every string of one and two bytes, and on
+// lengths around the limit.
+func TestPluginNameRuleIsTheProtocolRegexp(t *testing.T) {
+	rule := regexp.MustCompile(`\A[a-z0-9][a-z0-9._-]{0,63}\z`)
+	var names []string
+	for a := range 256 {
+		names = append(names, string([]byte{byte(a)}))
+		for b := range 256 {
+			names = append(names, string([]byte{byte(a), byte(b)}))
+		}
+	}
+	for n := 60; n <= 66; n++ {
+		names = append(names, strings.Repeat("a", n), "a"+strings.Repeat("-", n-1), strings.Repeat("a", n-1)+"é")
+	}
+	names = append(names, "", "sigstore", "sigstore\n", "é", "a\x00")
+	for _, name := range names {
+		if got, want := validPluginName(name), rule.MatchString(name); got != want {
+			t.Errorf("validPluginName(%q) = %v, the protocol's rule says %v", name, got, want)
+		}
+	}
+	t.Logf("compared %d names", len(names))
 }
