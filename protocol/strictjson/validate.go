@@ -17,6 +17,76 @@ const MaxDepth = 64
 // keys at any depth and nesting of at most MaxDepth. root names the document in
 // error paths (usually "").
 func Validate(data []byte, root Path) error {
+	if obviouslyValid(data) {
+		return nil
+	}
+	return validateWithPaths(data, root)
+}
+
+// obviouslyValid is Validate's fast path for the documents that pass: one
+// syntax check by encoding/json's scanner, then one pass over the bytes for
+// nesting and duplicate keys, with no tokens allocated. It answers false for
+// anything it does not settle, such as a key with escapes or non-ASCII bytes
+// (compared decoded, they need the decoder), and for every failure, so that
+// validateWithPaths always gives the reason and its path.
+// FuzzStrictJSONValidate checks it never accepts what validateWithPaths refuses.
+func obviouslyValid(data []byte) bool {
+	if !json.Valid(data) {
+		return false
+	}
+	type frame struct {
+		object, wantKey bool
+		keys            map[string]struct{}
+	}
+	var stack []frame
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{', '[':
+			if len(stack) >= MaxDepth {
+				return false
+			}
+			stack = append(stack, frame{object: data[i] == '{', wantKey: data[i] == '{'})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if top := len(stack) - 1; top >= 0 && stack[top].object {
+				stack[top].wantKey = true
+			}
+		case '"':
+			end := i + 1
+			plain := true
+			for data[end] != '"' {
+				if data[end] == '\\' {
+					plain = false
+					end++
+				} else if data[end] >= 0x80 {
+					plain = false
+				}
+				end++
+			}
+			if top := len(stack) - 1; top >= 0 && stack[top].wantKey {
+				if !plain {
+					return false
+				}
+				f := &stack[top]
+				if f.keys == nil {
+					f.keys = map[string]struct{}{}
+				}
+				if _, dup := f.keys[string(data[i+1:end])]; dup {
+					return false
+				}
+				f.keys[string(data[i+1:end])] = struct{}{}
+				f.wantKey = false
+			}
+			i = end
+		}
+	}
+	return true
+}
+
+// validateWithPaths walks the document token by token, naming the path of the
+// first problem it finds.
+func validateWithPaths(data []byte, root Path) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers are only skipped here; don't pay for float parsing
 	w := walker{dec: dec}

@@ -1,6 +1,9 @@
 package strictjson
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -67,4 +70,66 @@ func TestObject(t *testing.T) {
 	if _, err := Base64("p", []byte(`"YQ"`)); err == nil {
 		t.Fatal("unpadded base64 accepted")
 	}
+}
+
+// TestFastPathsTakeRealDocuments: the fast paths must settle the documents the
+// plugin reads every day, or they are dead code; the real request and every
+// JSON file under testdata must pass obviouslyValid.
+func TestFastPathsTakeRealDocuments(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"../../testdata/*/*.json", "../../testdata/*/*/*.json", "../../testdata/*/*/*/*.json"} {
+		matches, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matches...)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d JSON files under testdata", len(files))
+	}
+	taken := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow := validateWithPaths(data, "")
+		if fast := obviouslyValid(data); fast {
+			taken++
+			if slow != nil {
+				t.Errorf("%s: the fast path accepts what the walker refuses: %v", file, slow)
+			}
+		} else if slow == nil && !strings.Contains(string(data), `\u`) {
+			t.Errorf("%s: valid, but the fast path did not take it", file)
+		}
+	}
+	t.Logf("%d of %d testdata JSON files taken by the fast path", taken, len(files))
+	if s, ok := plainString([]byte(`"c2lnc3RvcmU="`)); !ok || s != "c2lnc3RvcmU=" {
+		t.Errorf("plainString of a base64 value: %q %v", s, ok)
+	}
+}
+
+// FuzzValidateFastPath: obviouslyValid never accepts what the walker refuses,
+// and plainString reads a string as encoding/json does whenever it answers.
+func FuzzValidateFastPath(f *testing.F) {
+	for _, seed := range []string{
+		`{"a": [1, {"b": null}], "c": "d"}`, `{"a": 1, "a": 2}`, `{"a": 1, "\u0061": 2}`, `{"a\\": 1, "a\\": 2}`,
+		`{"a":{"a":1},"b":{"a":1}}`, `[{"a":1},{"a":1}]`, `{"a":[],"b":{}}`, `"x"`, `{} {}`, `{"é": 1, "é": 2}`,
+		strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), `"\u0000"`, `"a\"b"`, "\"tab\there\"", ` "x" `,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if obviouslyValid(data) {
+			if err := validateWithPaths(data, ""); err != nil {
+				t.Fatalf("fast path accepts %q, the walker says %v", data, err)
+			}
+		}
+		if s, ok := plainString(data); ok {
+			var want string
+			if err := json.Unmarshal(data, &want); err != nil || s != want {
+				t.Fatalf("plainString(%q) = %q, encoding/json says %q (%v)", data, s, want, err)
+			}
+		}
+	})
 }
