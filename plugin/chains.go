@@ -26,7 +26,12 @@ import (
 // verification decides, and its answer (and error text) is then the only one.
 // An evaluation is one goroutine, so the map needs no lock.
 type verifiedPaths struct {
-	paths map[pathKey]*upperPath
+	// paths holds, by intermediate and root, the part [intermediate, ...,
+	// root] of a chain crypto/x509 verified for code signing. Its signatures,
+	// basic constraints, extended key usages, critical extensions and path
+	// lengths do not depend on the leaf or the time; its validity windows are
+	// checked again for every leaf (joinPath).
+	paths map[pathKey][]*x509.Certificate
 	// remembered counts the paths remembered, for tests that show the work is
 	// shared.
 	remembered int
@@ -34,16 +39,8 @@ type verifiedPaths struct {
 
 type pathKey struct{ intermediate, root string }
 
-// upperPath is the part [intermediate, ..., root] of a chain crypto/x509
-// verified for code signing. Its signatures, basic constraints, extended key
-// usages, critical extensions and path lengths do not depend on the leaf or the
-// time; its validity windows are checked again for every leaf (joinPath).
-type upperPath struct {
-	chain []*x509.Certificate
-}
-
 func newVerifiedPaths() *verifiedPaths {
-	return &verifiedPaths{paths: map[pathKey]*upperPath{}}
+	return &verifiedPaths{paths: map[pathKey][]*x509.Certificate{}}
 }
 
 // sharingCA verifies a leaf as the Fulcio CA it wraps does, sharing the
@@ -70,7 +67,7 @@ func (ca *sharingCA) Verify(leaf *x509.Certificate, at time.Time) ([][]*x509.Cer
 		// A verified chain [leaf, issuer, ..., root] proves its upper part
 		// [issuer, ..., root] for every check that does not depend on the
 		// leaf or the time; joinPath repeats the ones that do.
-		ca.paths.paths[key] = &upperPath{chain: chains[0][1:]}
+		ca.paths.paths[key] = chains[0][1:]
 		ca.paths.remembered++
 	}
 	return chains, err
@@ -131,9 +128,8 @@ func (ca *sharingCA) sharableIssuer(leaf *x509.Certificate, at time.Time) (*x509
 //
 // Path lengths need no check: the path was learnt from an accepted chain with
 // the same intermediates below each of its certificates as the joined one.
-func joinPath(leaf, issuer *x509.Certificate, path *upperPath, pool map[string]*x509.Certificate, at time.Time) ([]*x509.Certificate, bool) {
-	uppers := path.chain[1:]
-	for _, upper := range uppers {
+func joinPath(leaf, issuer *x509.Certificate, path []*x509.Certificate, pool map[string]*x509.Certificate, at time.Time) ([]*x509.Certificate, bool) {
+	for _, upper := range path[1:] {
 		if inPool := pool[string(upper.RawSubject)]; inPool == nil || !bytes.Equal(inPool.Raw, upper.Raw) ||
 			at.Before(upper.NotBefore) || at.After(upper.NotAfter) ||
 			bytes.Equal(upper.RawSubject, leaf.RawSubject) {
@@ -150,7 +146,7 @@ func joinPath(leaf, issuer *x509.Certificate, path *upperPath, pool map[string]*
 	if err != nil || len(chains) != 1 || len(chains[0]) != 2 {
 		return nil, false
 	}
-	return append([]*x509.Certificate{leaf}, path.chain...), true
+	return append([]*x509.Certificate{leaf}, path...), true
 }
 
 // uniqueSubjects indexes the CA's certificates by subject, the key crypto/x509

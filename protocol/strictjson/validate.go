@@ -29,7 +29,7 @@ func Validate(data []byte, root Path) error {
 // anything it does not settle, such as a key with escapes or non-ASCII bytes
 // (compared decoded, they need the decoder), and for every failure, so that
 // validateWithPaths always gives the reason and its path.
-// FuzzStrictJSONValidate checks it never accepts what validateWithPaths refuses.
+// FuzzValidateFastPath checks it never accepts what validateWithPaths refuses.
 func obviouslyValid(data []byte) bool {
 	if !json.Valid(data) {
 		return false
