@@ -134,8 +134,11 @@ func decodeSignature(path strictjson.Path, raw json.RawMessage, sig *Signature) 
 }
 
 // openMessage validates the document rules and the apiVersion and kind of a message.
+// Every string of a message, config and bundles included, must be well-formed
+// Unicode: the protocol is byte-exact, and a string decoded with U+FFFD in place
+// of what was sent would be echoed or matched as something the host never sent.
 func openMessage(data []byte, kind string) (*strictjson.Object, error) {
-	if err := strictjson.Validate(data, ""); err != nil {
+	if err := strictjson.ValidateText(data, ""); err != nil {
 		return nil, invalid(err)
 	}
 	obj, err := strictjson.NewObject("", data)

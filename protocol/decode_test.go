@@ -21,6 +21,8 @@ func TestDecodeVerifyRequest(t *testing.T) {
 		code  string // empty: valid
 		msg   string
 	}{
+		{"a requestID with a surrogate pair decodes to its character", strings.Replace(verifyRequest(image, `[]`), `"r1"`, `"\ud83d\ude00 \u00e9"`, 1), "echo", "\U0001F600 \u00e9"},
+		{"a requestID in raw UTF-8 decodes byte for byte", strings.Replace(verifyRequest(image, `[]`), `"r1"`, "\"\xf0\x9f\x98\x80 é\"", 1), "echo", "\U0001F600 \u00e9"},
 		{"a full request decodes", verifyRequest(image, `[{"format": "sigstore-json", "mimeType": "m", "payload": "e30=", "annotations": {"a": "b"}}, {"format": "sigstore-bundle", "bundle": {}}]`), "", ""},
 		{"an unknown format is kept, its fields unread", verifyRequest(image, `[{"format": "x-future", "whatever": [1]}]`), "", ""},
 		{"malformed JSON", `{"apiVersion":`, CodeInvalidRequest, "unexpected end"},
@@ -42,6 +44,13 @@ func TestDecodeVerifyRequest(t *testing.T) {
 		{"the wrong kind", strings.Replace(verifyRequest(image, `[]`), `"VerifyRequest"`, `"ValidateConfigRequest"`, 1), CodeInvalidRequest, `kind: got "ValidateConfigRequest"`},
 		{"trailing data", verifyRequest(image, `[]`) + ` {}`, CodeInvalidRequest, "trailing data"},
 		{"an array instead of an object", `[]`, CodeInvalidRequest, "must be an object"},
+		{"a requestID with a lone high surrogate escape", strings.Replace(verifyRequest(image, `[]`), `"r1"`, `"r1\ud800"`, 1), CodeInvalidRequest, "requestID: string is not well-formed Unicode"},
+		{"a requestID with a lone low surrogate escape", strings.Replace(verifyRequest(image, `[]`), `"r1"`, `"\udc00r1"`, 1), CodeInvalidRequest, "requestID: string is not well-formed Unicode"},
+		{"a requestID with invalid UTF-8", strings.Replace(verifyRequest(image, `[]`), `"r1"`, "\"r1\xff\"", 1), CodeInvalidRequest, "requestID: string is not well-formed Unicode"},
+		{"a requestID with a UTF-8-encoded surrogate", strings.Replace(verifyRequest(image, `[]`), `"r1"`, "\"r1\xed\xa0\x80\"", 1), CodeInvalidRequest, "requestID: string is not well-formed Unicode"},
+		{"a config string with a lone surrogate escape", strings.Replace(verifyRequest(image, `[]`), `"x": 2`, `"x": "\ud83d"`, 1), CodeInvalidRequest, "config.k[1].x: string is not well-formed Unicode"},
+		{"a config key with invalid UTF-8", strings.Replace(verifyRequest(image, `[]`), `"x": 2`, "\"\xc3\": 2", 1), CodeInvalidRequest, "config.k[1]: string is not well-formed Unicode"},
+		{"a bundle string with a lone surrogate escape", verifyRequest(image, `[{"format": "sigstore-bundle", "bundle": {"a": "\udfff"}}]`), CodeInvalidRequest, "signatures[0].bundle.a: string is not well-formed Unicode"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := DecodeVerifyRequest([]byte(tc.input))
@@ -51,6 +60,12 @@ func TestDecodeVerifyRequest(t *testing.T) {
 				}
 				if req.RequestID == nil || *req.RequestID != "r1" || len(req.Image.Manifest) == 0 {
 					t.Fatalf("decoded %+v", req)
+				}
+				return
+			}
+			if tc.code == "echo" {
+				if err != nil || req.RequestID == nil || *req.RequestID != tc.msg {
+					t.Fatalf("requestID %v (%v), want %q byte for byte", req.RequestID, err, tc.msg)
 				}
 				return
 			}

@@ -87,29 +87,52 @@ func obviouslyValid(data []byte) bool {
 // validateWithPaths walks the document token by token, naming the path of the
 // first problem it finds.
 func validateWithPaths(data []byte, root Path) error {
+	w := walker{dec: newDecoder(data)}
+	return w.document(root)
+}
+
+func newDecoder(data []byte) *json.Decoder {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers are only skipped here; don't pay for float parsing
-	w := walker{dec: dec}
+	return dec
+}
+
+type walker struct {
+	dec *json.Decoder
+	// With text set, every string token is checked in data, the document's
+	// bytes, for well-formed Unicode (ValidateText).
+	data []byte
+	text bool
+}
+
+func (w *walker) document(root Path) error {
 	if err := w.value(root, 0); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := w.dec.Token(); err != io.EOF {
 		return errorf(root, "trailing data after the JSON value")
 	}
 	return nil
 }
 
-type walker struct {
-	dec *json.Decoder
-}
-
 func (w *walker) token(path Path) (json.Token, error) {
+	start := w.dec.InputOffset()
 	tok, err := w.dec.Token()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errorf(path, "unexpected end of JSON input")
 		}
 		return nil, errorf(path, "malformed JSON: "+err.Error())
+	}
+	if _, isString := tok.(string); isString && w.text {
+		// Between the previous token and this string lie only white space, ':'
+		// and ',': the first quote opens it, and the decoder stops after it.
+		literal := w.data[start:w.dec.InputOffset()]
+		literal = literal[bytes.IndexByte(literal, '"'):]
+		if !wellFormed(literal[1 : len(literal)-1]) {
+			return nil, errorf(path, "string is not well-formed Unicode (invalid UTF-8 or an unpaired surrogate escape): "+
+				"it would be decoded as U+FFFD, not as the bytes sent")
+		}
 	}
 	return tok, nil
 }
