@@ -35,8 +35,7 @@ func explainBundleFailure(err error, material root.TrustedMaterial, u *untrusted
 	case strings.Contains(msg, "failed to verify signed certificate timestamp"):
 		return "certificate has no valid signed certificate timestamp (SCT) from a trusted CT log: " + msg
 	case strings.Contains(msg, "artifact does not match digest"):
-		untrustedDigest := hex.EncodeToString(u.GetMessageSignature().GetMessageDigest().GetDigest())
-		return fmt.Sprintf("bundle's message signature is for digest sha256:%s, not this manifest", untrustedDigest)
+		return fmt.Sprintf("bundle's message signature is for digest %s, not this manifest", describeHashOutput(u.GetMessageSignature().GetMessageDigest()))
 	case strings.Contains(msg, "digest does not match any digest in statement"),
 		strings.Contains(msg, "digests does not match digests in statement"):
 		return "signed statement has no subject with this manifest's sha256 digest"

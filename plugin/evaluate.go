@@ -158,11 +158,7 @@ func (e *evaluation) checkSignedReference(signed *string) string {
 		return fmt.Sprintf("signature names no image, only its digest; signedIdentity %s needs a reference (use {\"type\": \"digestOnly\"} to accept digest-only signatures)", si.kind)
 	}
 	if !si.matches(e.image.DockerReference, *signed) {
-		image := "(none)"
-		if e.image.DockerReference != nil {
-			image = *e.image.DockerReference
-		}
-		return fmt.Sprintf("signature for %s is not accepted for %s by signedIdentity %s", *signed, image, si.kind)
+		return si.rejectionReason(e.image.DockerReference, *signed)
 	}
 	return ""
 }
