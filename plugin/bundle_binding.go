@@ -10,16 +10,13 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 )
 
-// The in-toto statement types a DSSE bundle may carry: v1, and v0.1, which older
-// attestations still use, with the same subject and predicateType fields.
-var inTotoStatementTypes = []string{"https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1"}
-
 // bindBundle decides what a verified bundle says about this image. sigstore-go
 // has already bound the digest (WithArtifactDigest): a message signature's digest
 // equals the manifest's, an in-toto statement has a subject with it. Here the
-// statement is read only from the verification result, never from the envelope:
-// its predicate type must be allowed, and the names of the subjects with this
-// digest are the references the signature names.
+// statement is read from the envelope's payload only after sigstore-go verified
+// its signature, with in-toto's JSON names (parseInTotoStatement): its predicate
+// type must be allowed, and the names of the subjects with this digest are the
+// references the signature names.
 func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedBundle, verified *verifiedSignature) outcome {
 	if result.Statement == nil {
 		// A message signature signs the digest alone, so it names no image. The
@@ -29,23 +26,26 @@ func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedB
 		}
 		return e.signedReferences(nil, verified)
 	}
-	verifiedStatement := result.Statement
-	if !slices.Contains(inTotoStatementTypes, verifiedStatement.GetType()) {
-		return reject("signed statement has _type %q, not an in-toto statement (%s)", verifiedStatement.GetType(), strings.Join(inTotoStatementTypes, ", "))
+	// The DSSE signature sigstore-go verified covers this payload; the
+	// statement is read from it by in-toto's JSON names, not from
+	// result.Statement, which protojson read.
+	verifiedStatement, err := parseInTotoStatement(u.GetDsseEnvelope().GetPayload())
+	if err != nil {
+		return reject("signed statement is not a well-formed in-toto statement: %v", err)
 	}
-	if !slices.Contains(e.cfg.predicateTypes, verifiedStatement.GetPredicateType()) {
+	if !slices.Contains(e.cfg.predicateTypes, verifiedStatement.predicateType) {
 		return reject("signed statement has predicate type %s, which predicateTypes does not list (%s)",
-			verifiedStatement.GetPredicateType(), strings.Join(e.cfg.predicateTypes, ", "))
+			verifiedStatement.predicateType, strings.Join(e.cfg.predicateTypes, ", "))
 	}
 	var names []string
 	matched := false
-	for _, subject := range verifiedStatement.GetSubject() {
+	for _, subject := range verifiedStatement.subjects {
 		// Hex is case-insensitive, as sigstore-go's comparison of the decoded bytes.
-		if !strings.EqualFold(subject.GetDigest()["sha256"], e.manifestDigest.Encoded()) {
+		if !strings.EqualFold(subject.digest["sha256"], e.manifestDigest.Encoded()) {
 			continue
 		}
 		matched = true
-		if name := subject.GetName(); name != "" && !slices.Contains(names, name) {
+		if name := subject.name; name != "" && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}

@@ -118,7 +118,7 @@ func TestBundleImageBinding(t *testing.T) {
 			name:    "a statement of another in-toto type is rejected",
 			opts:    fixture.BundleOptions{Statement: statementWithType(t, "https://in-toto.io/Statement/v9", slsaProvenance, subject{env.repo, env.digest})},
 			cfg:     withSLSA(digestOnly),
-			verdict: verdict{reason: `signed statement has _type "https://in-toto.io/Statement/v9"`},
+			verdict: verdict{reason: `statement._type "https://in-toto.io/Statement/v9" is not an in-toto statement type`},
 		},
 		{
 			name:    "a DSSE payload that is not an in-toto statement is rejected",
