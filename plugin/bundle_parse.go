@@ -24,14 +24,15 @@ type untrustedBundle struct {
 	chain []*x509.Certificate
 }
 
-// parseUntrustedBundle reads one sigstore-bundle signature. The request decoder
-// has already refused duplicate keys, but Evaluate is also called in-process, so
-// the document rules are checked again; protojson then refuses unknown fields and
-// bad base64, and sigstore-go's bundle validation refuses unsupported versions
+// parseUntrustedBundle reads one sigstore-bundle signature. The document rules
+// are checked here (Evaluate is also called in-process, where no request decoder
+// ran), with the request's: duplicate keys, well-formed strings; protojson then
+// refuses unknown fields and bad base64, and sigstore-go's bundle validation
+// refuses unsupported versions
 // (v0.4 and later, or before v0.1), v0.3 chains, and tlog entries without what
 // their version needs (a promise for v0.1, a proof with a checkpoint after).
 func parseUntrustedBundle(untrustedJSON json.RawMessage) (*untrustedBundle, string) {
-	if err := strictjson.Validate(untrustedJSON, "bundle"); err != nil {
+	if err := strictjson.ValidateText(untrustedJSON, "bundle"); err != nil {
 		return nil, fmt.Sprintf("malformed bundle: %v", err)
 	}
 	pb := &protobundle.Bundle{}

@@ -28,9 +28,9 @@ type Config struct {
 }
 
 // ParseConfig validates raw, the requirement's config, and loads every file it
-// names. The config is usable exactly when errs is empty. The document must already
-// have passed strictjson.Validate (the request decoder does that), so duplicate keys
-// are not looked for again.
+// names. The config is usable exactly when errs is empty. The document rules
+// (duplicate keys, well-formed strings) are checked here too, not left to the
+// request decoder: ParseConfig is also called in-process, where nothing did.
 func ParseConfig(raw json.RawMessage) (cfg *Config, errs, warnings []protocol.ConfigProblem) {
 	var p problems
 	cfg = parseConfig(&p, raw)
@@ -41,7 +41,7 @@ func ParseConfig(raw json.RawMessage) (cfg *Config, errs, warnings []protocol.Co
 }
 
 func parseConfig(p *problems, raw json.RawMessage) *Config {
-	obj, err := strictjson.NewObject(configPath, raw)
+	obj, err := strictjson.ParseText(raw, configPath)
 	if err != nil {
 		p.failErr(configPath, err)
 		return nil

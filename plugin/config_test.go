@@ -56,6 +56,12 @@ func TestConfigErrors(t *testing.T) {
 		{"an unknown signature format", `{` + root + `, ` + id + `, "signatureFormats": ["gpg"]}`, "config.signatureFormats[0]", "unknown signature format"},
 		{"no signature formats", `{` + root + `, ` + id + `, "signatureFormats": []}`, "config.signatureFormats", "at least one format"},
 		{"requireSCT without CT logs", `{"fulcio": {"caPath": "` + env.fulcioRootPath + `"}, "rekorPublicKeyPath": "` + env.rekorKeyPath + `", ` + id + `, "requireSCT": true}`, "config.requireSCT", "no CT log"},
+		// ParseConfig is called in-process too (nothing decoded a request around
+		// it): the document rules are its own.
+		{"a duplicate keyData in-process", `{"keyData": "QQ==", "keyData": "Qg=="}`, "config", `duplicate key "keyData"`},
+		{"a duplicate key deep in an identity in-process", `{` + root + `, "identities": [{"issuer": "a", "subjectURI": "https://x", "subjectURI": "https://y"}]}`, "config.identities[0]", `duplicate key "subjectURI"`},
+		{"a subject with an unpaired surrogate in-process", `{` + root + `, "identities": [{"issuer": "a", "subjectURI": "https://x\ud800"}]}`, "config.identities[0].subjectURI", "not well-formed Unicode"},
+		{"trailing data in-process", `{` + root + `, ` + id + `} {}`, "config", "trailing data"},
 		{"requireSCT that is not a boolean", `{` + root + `, ` + id + `, "requireSCT": "yes"}`, "config.requireSCT", "must be true or false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

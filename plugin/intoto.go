@@ -40,10 +40,7 @@ var (
 // reader the statement's producer wrote for; a statement the two could read
 // differently is refused, not interpreted.
 func parseInTotoStatement(verifiedPayload []byte) (*inTotoStatement, error) {
-	if err := strictjson.Validate(verifiedPayload, "statement"); err != nil {
-		return nil, err
-	}
-	obj, err := strictjson.NewObject("statement", verifiedPayload)
+	obj, err := strictjson.ParseText(verifiedPayload, "statement")
 	if err != nil {
 		return nil, err
 	}

@@ -26,10 +26,7 @@ type simpleSigningPayload struct {
 // object whose creator is a string and timestamp an integer. Anything else is
 // rejected, because a payload a verifier misreads is a signature it misapplies.
 func parseSimpleSigningPayload(verifiedPayload []byte) (*simpleSigningPayload, error) {
-	if err := strictjson.Validate(verifiedPayload, "payload"); err != nil {
-		return nil, err
-	}
-	top, err := exactFields("payload", verifiedPayload, "critical", "optional")
+	top, err := parseExactFields("payload", verifiedPayload, "critical", "optional")
 	if err != nil {
 		return nil, err
 	}
@@ -70,12 +67,28 @@ func parseSimpleSigningPayload(verifiedPayload []byte) (*simpleSigningPayload, e
 	return &simpleSigningPayload{dockerReference: ref, dockerManifestDigest: manifestDigest}, nil
 }
 
-// exactFields decodes an object that must have exactly the given keys.
+// parseExactFields validates a whole document (strictjson's rules, so no
+// duplicate keys) whose root must be an object with exactly the given keys.
+func parseExactFields(root strictjson.Path, untrusted []byte, keys ...string) (map[string]json.RawMessage, error) {
+	obj, err := strictjson.Parse(untrusted, root)
+	if err != nil {
+		return nil, err
+	}
+	return claimExactly(obj, keys)
+}
+
+// exactFields decodes an object inside a validated document that must have
+// exactly the given keys.
 func exactFields(path strictjson.Path, raw json.RawMessage, keys ...string) (map[string]json.RawMessage, error) {
 	obj, err := strictjson.NewObject(path, raw)
 	if err != nil {
 		return nil, err
 	}
+	return claimExactly(obj, keys)
+}
+
+func claimExactly(obj *strictjson.Object, keys []string) (map[string]json.RawMessage, error) {
+	path := obj.Path
 	out := make(map[string]json.RawMessage, len(keys))
 	for _, k := range keys {
 		v, ok := obj.Raw(k)

@@ -26,10 +26,7 @@ type untrustedRekorSET struct {
 // {"SignedEntryTimestamp":"<b64>","Payload":{"body":"<b64>","integratedTime":N,
 // "logIndex":N,"logID":"<hex>"}}.
 func parseUntrustedRekorSET(untrusted []byte) (*untrustedRekorSET, error) {
-	if err := strictjson.Validate(untrusted, "SET"); err != nil {
-		return nil, err
-	}
-	top, err := exactFields("SET", untrusted, "SignedEntryTimestamp", "Payload")
+	top, err := parseExactFields("SET", untrusted, "SignedEntryTimestamp", "Payload")
 	if err != nil {
 		return nil, err
 	}

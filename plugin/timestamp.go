@@ -16,10 +16,7 @@ const annotationRFC3161 = "dev.sigstore.cosign/rfc3161timestamp"
 // not looked at here: sigstore-go verifies it against the trusted TSAs, over the
 // signature bytes, once it sits in the v0.1 bundle the signature becomes.
 func parseUntrustedRFC3161(untrusted []byte) ([]byte, error) {
-	if err := strictjson.Validate(untrusted, "timestamp"); err != nil {
-		return nil, err
-	}
-	fields, err := exactFields("timestamp", untrusted, "SignedRFC3161Timestamp")
+	fields, err := parseExactFields("timestamp", untrusted, "SignedRFC3161Timestamp")
 	if err != nil {
 		return nil, err
 	}

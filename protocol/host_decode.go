@@ -21,10 +21,7 @@ func openResponse(untrusted []byte, kind string) (*strictjson.Object, error) {
 	if len(untrusted) == 0 {
 		return nil, errors.New("wrote nothing to stdout")
 	}
-	if err := strictjson.Validate(untrusted, ""); err != nil {
-		return nil, err
-	}
-	obj, err := strictjson.NewObject("", untrusted)
+	obj, err := strictjson.Parse(untrusted, "")
 	if err != nil {
 		return nil, err
 	}

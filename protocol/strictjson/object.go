@@ -13,6 +13,8 @@ import (
 //
 // An Object assumes its document passed Validate, which already rejected duplicate
 // keys: decoding the members into a map would otherwise silently keep the last one.
+// Parse and ParseText validate and open a document's root in one call; NewObject
+// is for values inside it.
 type Object struct {
 	Path    Path
 	members map[string]json.RawMessage

@@ -59,3 +59,28 @@ func FuzzValidateText(f *testing.F) {
 		}
 	})
 }
+
+func TestParse(t *testing.T) {
+	if _, err := Parse([]byte(`{"keyData": "A", "keyData": "B"}`), "config"); err == nil || err.Error() != `config: duplicate key "keyData"` {
+		t.Fatalf("Parse of a duplicate key: %v", err)
+	}
+	if _, err := Parse([]byte(`{"a": "\ud800"}`), "payload"); err != nil {
+		t.Fatalf("Parse applies the document rules only: %v", err)
+	}
+	if _, err := ParseText([]byte(`{"a": "\ud800"}`), "config"); err == nil || !strings.Contains(err.Error(), "config.a: string is not well-formed Unicode") {
+		t.Fatalf("ParseText of a lone surrogate: %v", err)
+	}
+	obj, err := ParseText([]byte(`{"a": "b"}`), "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := obj.String("a"); s != "b" || err != nil || obj.Close() != nil {
+		t.Fatalf("ParseText opened %q %v", s, err)
+	}
+	if _, err := Parse([]byte(`[]`), ""); err == nil {
+		t.Fatal("Parse opened an array as an object")
+	}
+	if !IsObject([]byte(` {"a": 1}`)) || IsObject([]byte(`[]`)) || IsObject(nil) {
+		t.Fatal("IsObject")
+	}
+}
