@@ -72,6 +72,7 @@ func parseConfig(p *problems, raw json.RawMessage) *Config {
 		p.warn(configPath.Key("signedIdentity"),
 			"digestOnly accepts a signature for any image with this digest; pin the source repository in the identities (extensions.sourceRepositoryURI or an exact subject) so one signer cannot vouch for another project's images")
 	}
+	lintDigestOnlyWorkflows(p, cfg)
 	return cfg
 }
 
@@ -144,6 +145,7 @@ func parseRequireSCT(p *problems, obj *strictjson.Object, t *trust) bool {
 	if value && t.keys != nil {
 		p.fail(path, "key signatures carry no certificate, so there is no SCT to require")
 	}
+	lintRequireSCT(p, path, present, value, t)
 	if value && !t.hasCTLogs() {
 		p.fail(path, "is true but the trust material lists no CT log to verify an SCT with (use trustedRootPath)")
 	}

@@ -124,8 +124,10 @@ func parseIssuer(p *problems, obj *strictjson.Object, exactKey, regexpKey string
 			p.fail(obj.Path.Key(exactKey), "must not be empty")
 		}
 		id.issuer = exact
+		lintExactIssuer(p, obj.Path.Key(exactKey), exact)
 	case hasRegexp:
 		id.issuerRegexp = compileFullMatch(p, obj.Path.Key(regexpKey), pattern, exactKey)
+		lintIssuerBreadth(p, obj.Path.Key(regexpKey), pattern, id.issuerRegexp)
 	default:
 		if regexpKey == "" {
 			p.fail(obj.Path.Key(exactKey), "required field is missing")
@@ -154,13 +156,16 @@ func parseSubject(p *problems, obj *strictjson.Object, id *identity) {
 		switch key {
 		case "subjectEmail":
 			id.subjectEmail = value
+			lintSubjectEmail(p, obj.Path.Key(key), value)
 		case "subjectURI":
 			id.subjectURI = value
 			if !strings.Contains(value, "://") {
 				p.warn(obj.Path.Key(key), "%q has no scheme; Fulcio URI subjects look like https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main", value)
 			}
+			lintSubjectURI(p, obj.Path.Key(key), value)
 		case "subjectRegexp":
 			id.subjectRegexp = compileFullMatch(p, obj.Path.Key(key), value, "subjectURI or subjectEmail")
+			lintSubjectBreadth(p, obj.Path.Key(key), value, id.subjectRegexp)
 		}
 	}
 	if len(set) != 1 {
@@ -198,15 +203,5 @@ func parseExtensionPins(p *problems, path strictjson.Path, raw json.RawMessage) 
 // pinsRepository reports whether the identity ties signatures to one source
 // repository, which is what makes digestOnly safe enough.
 func (id *identity) pinsRepository() bool {
-	if id.subjectURI != "" || id.subjectEmail != "" {
-		return true
-	}
-	for _, pin := range id.extensions {
-		for _, name := range repositoryExtensions {
-			if pin.name == name {
-				return true
-			}
-		}
-	}
-	return false
+	return id.subjectURI != "" || id.subjectEmail != "" || id.pinsSourceRepository()
 }
