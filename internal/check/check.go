@@ -151,12 +151,12 @@ func validatePluginConfigs(ctx context.Context, host *protocol.Host, scope polic
 		if !resp.Valid {
 			msgs := make([]string, len(resp.Errors))
 			for i, e := range resp.Errors {
-				msgs[i] = pluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
+				msgs[i] = policy.PluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
 			}
 			return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
 		}
 		for _, w := range resp.Warnings {
-			warnings = append(warnings, Problem{Path: pluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
+			warnings = append(warnings, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
 		}
 	}
 	return warnings, nil

@@ -3,7 +3,6 @@ package lint
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/protocol"
@@ -87,24 +86,10 @@ func validatePlugin(ctx context.Context, host *protocol.Host, r policy.Requireme
 		for _, untrusted := range list.problems {
 			findings = append(findings, Finding{
 				Severity: list.severity,
-				Path:     pluginPath(r.Path, untrusted.Path),
+				Path:     policy.PluginPath(r.Path, untrusted.Path),
 				Message:  protocol.OneLine(untrusted.Message),
 			})
 		}
 	}
 	return findings
-}
-
-// pluginPath places a plugin's problem path (config.identities[0]...) under
-// the requirement's path.
-func pluginPath(requirement, untrustedPath string) string {
-	p := protocol.OneLine(untrustedPath)
-	switch {
-	case p == "":
-		return requirement
-	case strings.HasPrefix(p, "["):
-		return requirement + p
-	default:
-		return requirement + "." + p
-	}
 }

@@ -3,6 +3,9 @@ package policy
 import (
 	"regexp"
 	"strconv"
+	"strings"
+
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 // Paths name places in policy.json the way people read them:
@@ -33,4 +36,20 @@ const DefaultPath = "default"
 
 func indexPath(list string, i int) string {
 	return list + "[" + strconv.Itoa(i) + "]"
+}
+
+// PluginPath places a path a plugin reported (config.identities[0], or an
+// index like [0]) under the path of the requirement that holds the config,
+// on one line: the plugin's text is untrusted. check and lint both print
+// plugin problems with it, so they name the same place the same way.
+func PluginPath(requirement, untrustedPath string) string {
+	p := protocol.OneLine(untrustedPath)
+	switch {
+	case p == "":
+		return requirement
+	case strings.HasPrefix(p, "["):
+		return requirement + p
+	default:
+		return requirement + "." + p
+	}
 }
