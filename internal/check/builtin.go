@@ -17,8 +17,7 @@ import (
 // are independent and all must pass.
 func evaluateBuiltin(ctx context.Context, img *registry.Image, r policy.Requirement) Requirement {
 	out := Requirement{Path: r.Path, Type: r.Type, Outcome: OutcomeRejected}
-	doc := append(append([]byte(`{"default":[`), r.Raw...), "]}"...)
-	pol, err := signature.NewPolicyFromBytes(doc)
+	pol, err := policy.BuiltinPolicy(r.Raw)
 	if err != nil { // internal/policy checked it already
 		out.Outcome, out.Reason = OutcomeFailed, "containers/image: "+protocol.OneLine(err.Error())
 		return out

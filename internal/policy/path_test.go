@@ -61,3 +61,13 @@ func TestCheckAndLintShareOnePluginPath(t *testing.T) {
 		}
 	}
 }
+
+func TestBuiltinPolicy(t *testing.T) {
+	pol, err := BuiltinPolicy([]byte(`{"type": "reject"}`))
+	if err != nil || len(pol.Default) != 1 {
+		t.Fatalf("BuiltinPolicy(reject) = %+v, %v", pol, err)
+	}
+	if _, err := BuiltinPolicy([]byte(`{"type": "signedBy"}`)); err == nil {
+		t.Fatal("containers/image accepted a signedBy without keyType")
+	}
+}

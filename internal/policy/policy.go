@@ -213,11 +213,19 @@ func parseRequirement(ps *problems, path string, raw json.RawMessage) (Requireme
 	return r, ok
 }
 
+// BuiltinPolicy is one built-in requirement alone in a policy, parsed by
+// containers/image: how lint checks it (its error is containers/image's own)
+// and check evaluates it (containers/image stops at the first failure, and
+// check reports every requirement's outcome).
+func BuiltinPolicy(raw json.RawMessage) (*signature.Policy, error) {
+	doc := append(append([]byte(`{"default":[`), raw...), "]}"...)
+	return signature.NewPolicyFromBytes(doc)
+}
+
 // checkBuiltin parses one built-in requirement with containers/image, alone
 // in a minimal policy, so that its error is containers/image's own.
 func checkBuiltin(raw json.RawMessage) error {
-	doc := append(append([]byte(`{"default":[`), raw...), "]}"...)
-	if _, err := signature.NewPolicyFromBytes(doc); err != nil {
+	if _, err := BuiltinPolicy(raw); err != nil {
 		return fmt.Errorf("containers/image: %s", strings.TrimPrefix(err.Error(), "invalid policy in \"\": "))
 	}
 	return nil
