@@ -44,7 +44,7 @@ func parseInTotoStatement(verifiedPayload []byte) (*inTotoStatement, error) {
 	if err != nil {
 		return nil, err
 	}
-	statementType, err := requiredString(obj, "_type")
+	statementType, err := obj.RequiredString("_type")
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +52,12 @@ func parseInTotoStatement(verifiedPayload []byte) (*inTotoStatement, error) {
 		return nil, fmt.Errorf("statement._type %q is not an in-toto statement type (%s)", statementType, strings.Join(inTotoStatementTypes, ", "))
 	}
 	out := &inTotoStatement{}
-	if out.predicateType, err = requiredString(obj, "predicateType"); err != nil {
+	if out.predicateType, err = obj.RequiredString("predicateType"); err != nil {
 		return nil, err
 	}
-	rawSubjects, ok := obj.Raw("subject")
-	if !ok {
-		return nil, &strictjson.Error{Path: "statement.subject", Message: "required field is missing"}
+	rawSubjects, err := obj.Required("subject")
+	if err != nil {
+		return nil, err
 	}
 	elems, err := strictjson.Array("statement.subject", rawSubjects)
 	if err != nil {
@@ -86,9 +86,9 @@ func parseInTotoSubject(path strictjson.Path, raw json.RawMessage) (inTotoSubjec
 	if s.name, _, err = obj.String("name"); err != nil {
 		return inTotoSubject{}, err
 	}
-	rawDigest, ok := obj.Raw("digest")
-	if !ok {
-		return inTotoSubject{}, &strictjson.Error{Path: path.Key("digest"), Message: "required field is missing"}
+	rawDigest, err := obj.Required("digest")
+	if err != nil {
+		return inTotoSubject{}, err
 	}
 	if s.digest, err = strictjson.StringMap(path.Key("digest"), rawDigest); err != nil {
 		return inTotoSubject{}, err
@@ -98,17 +98,6 @@ func parseInTotoSubject(path strictjson.Path, raw json.RawMessage) (inTotoSubjec
 	}
 	if err := obj.Close(); err != nil {
 		return inTotoSubject{}, err
-	}
-	return s, nil
-}
-
-func requiredString(obj *strictjson.Object, key string) (string, error) {
-	s, present, err := obj.String(key)
-	if err != nil {
-		return "", err
-	}
-	if !present {
-		return "", &strictjson.Error{Path: obj.Path.Key(key), Message: "required field is missing"}
 	}
 	return s, nil
 }

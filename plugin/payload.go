@@ -88,12 +88,11 @@ func exactFields(path strictjson.Path, raw json.RawMessage, keys ...string) (map
 }
 
 func claimExactly(obj *strictjson.Object, keys []string) (map[string]json.RawMessage, error) {
-	path := obj.Path
 	out := make(map[string]json.RawMessage, len(keys))
 	for _, k := range keys {
-		v, ok := obj.Raw(k)
-		if !ok {
-			return nil, &strictjson.Error{Path: path.Key(k), Message: "required field is missing"}
+		v, err := obj.Required(k)
+		if err != nil {
+			return nil, err
 		}
 		out[k] = v
 	}

@@ -162,18 +162,21 @@ func openMessage(data []byte, kind string) (*strictjson.Object, error) {
 }
 
 func requiredRaw(obj *strictjson.Object, key string) (json.RawMessage, error) {
-	raw, ok := obj.Raw(key)
-	if !ok {
-		return nil, missingOr(obj, key, nil)
+	raw, err := obj.Required(key)
+	if err != nil {
+		return nil, invalid(err)
 	}
 	return raw, nil
 }
 
+// missingOr is INVALID_REQUEST for err, or, without one, for key being absent.
 func missingOr(obj *strictjson.Object, key string, err error) error {
-	if err != nil {
-		return invalid(err)
+	if err == nil {
+		if _, err = obj.Required(key); err == nil {
+			err = &strictjson.Error{Path: obj.Path.Key(key), Message: "must be given"} // not reached: callers pass absent keys
+		}
 	}
-	return Errorf(CodeInvalidRequest, "%s: required field is missing", obj.Path.Key(key))
+	return invalid(err)
 }
 
 func closeObject(obj *strictjson.Object) error {

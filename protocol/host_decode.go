@@ -43,32 +43,23 @@ func openResponse(untrusted []byte, kind string) (*strictjson.Object, error) {
 }
 
 func requiredString(obj *strictjson.Object, key string) (string, error) {
-	s, present, err := obj.String(key)
-	if err != nil {
-		return "", err
-	}
-	if !present {
-		return "", fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
-	}
-	return s, nil
+	return obj.RequiredString(key)
 }
 
 func requiredBool(obj *strictjson.Object, key string) (bool, error) {
-	b, present, err := obj.Bool(key)
-	if err != nil {
+	if !obj.Has(key) {
+		_, err := obj.Required(key)
 		return false, err
 	}
-	if !present {
-		return false, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
-	}
-	return b, nil
+	b, _, err := obj.Bool(key)
+	return b, err
 }
 
 // requiredInt decodes a JSON integer (no fraction, no exponent).
 func requiredInt(obj *strictjson.Object, key string) (int, error) {
-	raw, ok := obj.Raw(key)
-	if !ok {
-		return 0, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	raw, err := obj.Required(key)
+	if err != nil {
+		return 0, err
 	}
 	var n int
 	if s := strings.TrimSpace(string(raw)); strings.ContainsAny(s, ".eE\"") || json.Unmarshal(raw, &n) != nil {
@@ -79,18 +70,18 @@ func requiredInt(obj *strictjson.Object, key string) (int, error) {
 
 // requiredStrings decodes key, which must be present and an array of strings.
 func requiredStrings(obj *strictjson.Object, key string) ([]string, error) {
-	raw, ok := obj.Raw(key)
-	if !ok {
-		return nil, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	raw, err := obj.Required(key)
+	if err != nil {
+		return nil, err
 	}
 	return strictjson.StringArray(obj.Path.Key(key), raw)
 }
 
 // requiredArray decodes key, which must be present and an array.
 func requiredArray(obj *strictjson.Object, key string) ([]json.RawMessage, error) {
-	raw, ok := obj.Raw(key)
-	if !ok {
-		return nil, fmt.Errorf("%s: required field is missing", obj.Path.Key(key))
+	raw, err := obj.Required(key)
+	if err != nil {
+		return nil, err
 	}
 	return strictjson.Array(obj.Path.Key(key), raw)
 }
