@@ -16,7 +16,7 @@ import (
 // containers/image's for every algorithm, whatever version is vendored
 // (v5.42.1 hashes with sha256 only, so both reject a sha512 name today); the
 // response's manifestDigest stays the sha256 the plugin computed, which is what
-// the host compares (protocol section 4, check 4).
+// the host compares (containers-policy-plugin(5), FAIL CLOSED).
 func TestLegacyDigestAlgorithmAsContainersImage(t *testing.T) {
 	m := newDiffMaterial(t)
 	otherManifest := fixture.OCIManifest("other")

@@ -6,9 +6,10 @@ import (
 	"unicode/utf8"
 )
 
-// Limits that keep one verify inside what a host allows a plugin (protocol.md:
-// stdout at most 1 MiB, 30 s of wall time), whatever the request holds. A real
-// image has a handful of signatures, each with a chain of two certificates.
+// Limits that keep one verify inside what a host allows a plugin
+// (containers-policy-plugin(5), INVOCATION: stdout at most 1 MiB, 30 s of wall
+// time), whatever the request holds. A real image has a handful of signatures,
+// each with a chain of two certificates.
 const (
 	// MaxSignatures is the most signatures one request may carry; a request
 	// with more is INVALID_REQUEST. A thousand full verifications take a few

@@ -205,7 +205,7 @@ func decodeAccepted(raw json.RawMessage) (*Accepted, error) {
 	if a.Format, err = requiredString(obj, "format"); err != nil {
 		return nil, err
 	}
-	// Fields that do not apply are null, never absent (protocol.md).
+	// Fields that do not apply are null, never absent (containers-policy-plugin(5), VerifyResponse).
 	for _, f := range []struct {
 		key string
 		dst **string

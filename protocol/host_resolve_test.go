@@ -124,7 +124,7 @@ func TestDefaultDirs(t *testing.T) {
 }
 
 // TestPluginNameRuleIsTheProtocolRegexp compares validPluginName with the rule
-// as protocol.md writes it, on every string of one and two bytes, and on
+// as containers-policy-plugin(5) (POLICY.JSON) writes it, on every string of one and two bytes, and on
 // lengths around the limit.
 func TestPluginNameRuleIsTheProtocolRegexp(t *testing.T) {
 	rule := regexp.MustCompile(`\A[a-z0-9][a-z0-9._-]{0,63}\z`)

@@ -13,7 +13,7 @@ import (
 // Decision is what the host believes after one verify call.
 type Decision struct {
 	// Accepted is true only for a well-formed answer that passed every check
-	// of protocol.md section 4 with verdict accept.
+	// of containers-policy-plugin(5), FAIL CLOSED, with verdict accept.
 	Accepted bool
 	// Reason is one line: the plugin's reason for its verdict, or why the call
 	// failed.
@@ -27,7 +27,7 @@ type Decision struct {
 }
 
 // Verify asks plugin name whether req's signatures satisfy req.Config and
-// checks the answer as protocol.md section 4 says. The host sets apiVersion
+// checks the answer as containers-policy-plugin(5), FAIL CLOSED, says. The host sets apiVersion
 // and kind, and a random requestID when req has none; req itself is not
 // modified.
 //
@@ -75,7 +75,7 @@ func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Dec
 	return d, nil
 }
 
-// checkVerifyResponse applies protocol.md section 4 beyond decoding, plus the
+// checkVerifyResponse applies containers-policy-plugin(5), FAIL CLOSED, beyond decoding, plus the
 // consistency the messages promise (one result per signature, in order; the
 // accepted signature is one the results accept), so that a confused plugin is
 // caught rather than believed.
