@@ -7,7 +7,8 @@
 #    and one `apt-get install`, skipped when all of them are already installed.
 # 2. Pinned Go tools (hack/tools.env), each with `go install PKG@VERSION` into
 #    its own directory $CPS_TOOLS/<name>-<version>/ (default
-#    CPS_TOOLS=/root/.cache/cps-tools), skipped when that binary is there. A
+#    CPS_TOOLS=${XDG_CACHE_HOME:-$HOME/.cache}/cps-tools), skipped when that
+#    binary is there. A
 #    version bump in tools.env therefore builds the new version next to the old.
 #
 # Needs: Debian bookworm (or later) with Go on PATH; network access to Debian's
@@ -18,7 +19,7 @@ set -euo pipefail
 hack=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tools.env
 . "$hack/tools.env"
-CPS_TOOLS=${CPS_TOOLS:-/root/.cache/cps-tools}
+CPS_TOOLS=${CPS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/cps-tools}
 
 installed=()
 found=()

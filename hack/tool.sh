@@ -10,7 +10,7 @@ set -euo pipefail
 hack=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tools.env
 . "$hack/tools.env"
-CPS_TOOLS=${CPS_TOOLS:-/root/.cache/cps-tools}
+CPS_TOOLS=${CPS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/cps-tools}
 
 case ${1:-} in
 cosign) version=$COSIGN_VERSION ;;

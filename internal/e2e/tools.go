@@ -98,7 +98,12 @@ func toolsDir() string {
 	if d := os.Getenv("CPS_TOOLS"); d != "" {
 		return d
 	}
-	return "/root/.cache/cps-tools"
+	// As hack/install-deps.sh: ${XDG_CACHE_HOME:-$HOME/.cache}/cps-tools.
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return filepath.Join(os.Getenv("HOME"), ".cache", "cps-tools")
+	}
+	return filepath.Join(cache, "cps-tools")
 }
 
 // ToolPath returns the path of a test tool: from PATH first, then (for the Go
