@@ -13,13 +13,11 @@ var hashAlgorithmNames = map[protocommon.HashAlgorithm]string{
 	protocommon.HashAlgorithm_SHA2_256: "sha256",
 	protocommon.HashAlgorithm_SHA2_384: "sha384",
 	protocommon.HashAlgorithm_SHA2_512: "sha512",
-	protocommon.HashAlgorithm_SHA3_256: "sha3-256",
-	protocommon.HashAlgorithm_SHA3_384: "sha3-384",
 }
 
 // describeHashOutput writes a message signature's digest as algorithm:hex with
 // the algorithm the bundle states, so that a reason never calls 64 bytes of
-// SHA2-512 a sha256 digest. An algorithm without an OCI name keeps its enum name.
+// SHA2-512 a sha256 digest. Another algorithm keeps its enum name, lower case.
 func describeHashOutput(untrusted *protocommon.HashOutput) string {
 	name, ok := hashAlgorithmNames[untrusted.GetAlgorithm()]
 	if !ok {

@@ -79,7 +79,6 @@ func TestDescribeHashOutput(t *testing.T) {
 		{protocommon.HashAlgorithm_SHA2_256, "sha256:0a0b"},
 		{protocommon.HashAlgorithm_SHA2_384, "sha384:0a0b"},
 		{protocommon.HashAlgorithm_SHA2_512, "sha512:0a0b"},
-		{protocommon.HashAlgorithm_SHA3_256, "sha3-256:0a0b"},
 		{protocommon.HashAlgorithm_HASH_ALGORITHM_UNSPECIFIED, "hash_algorithm_unspecified:0a0b"},
 	} {
 		if got := describeHashOutput(&protocommon.HashOutput{Algorithm: tc.alg, Digest: []byte{10, 11}}); got != tc.want {
