@@ -128,11 +128,16 @@ package-check: ## build, lint, install, run and remove both packages (root: uses
 # ---- validate ------------------------------------------------------------------
 
 .PHONY: validate
-validate: ## gofmt, gofumpt, go vet and golangci-lint (pinned) on the whole tree
+validate: ## gofmt, gofumpt, go vet, golangci-lint (pinned) on the whole tree; shellcheck on the shell scripts
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	@out=$$($$(hack/tool.sh gofumpt) -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofumpt needed:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
 	$$(hack/tool.sh golangci-lint) run ./...
+	@scripts=$$(for f in $$(git ls-files hack packaging .ci); do head -n1 "$$f" | grep -qE '^#!.*[/ ](ba|da)?sh( -e)?$$' && echo "$$f"; done); \
+		test -n "$$scripts" || { echo "no shell scripts found for shellcheck" >&2; exit 1; }; \
+		echo shellcheck $$scripts; shellcheck -x -P SCRIPTDIR $$scripts
+	@if git grep -nE '(protocol|design)\.md' -- '*.go' '*.sh' '*.yml' '*.txtar' 'docs/*.md'; then \
+		echo "cite the man pages (docs/*.md), not protocol.md or design.md: they are not in this repository" >&2; exit 1; fi
 
 .PHONY: clean
 clean: ## remove build outputs

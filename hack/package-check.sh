@@ -61,6 +61,7 @@ trap cleanup EXIT
 # ---- 1. versions ----------------------------------------------------------------
 
 log "versions"
+# shellcheck disable=SC2016 # $(PKG_VERSION) is make's expansion, not the shell's
 make_version=$(make -s --no-print-directory -f - <<<'include Makefile
 print: ; @echo $(PKG_VERSION)-$(PKG_RELEASE)' print)
 spec_version=$(rpmspec -q --srpm --qf '%{version}-%{release}' --undefine dist \

@@ -26,6 +26,7 @@ mkdir -p "$stage/man" "$stage/licenses" "$stage/examples/public-good"
 install -m 0755 "$bin" "$stage/sigstore"
 
 for m in "$root"/docs/*.[1-9]; do
+	# shellcheck disable=SC2094 # reads docs/X.1, writes $stage/man/X.1.gz
 	gzip -9n <"$m" >"$stage/man/$(basename "$m").gz"
 done
 gzip -9n <"$root/packaging/debian/changelog" >"$stage/changelog.Debian.gz"

@@ -74,6 +74,7 @@ start() {
 			  secret: cps-test-registry
 		EOF
 		# REGISTRY_* variables would override the config file.
+		# shellcheck disable=SC2046 # one "-u NAME" word pair per variable
 		env $(env | sed -n 's/^\(REGISTRY_[A-Za-z0-9_]*\)=.*/-u \1/p') \
 			setsid "$bin" serve "$dir/config.yml" >"$dir/log" 2>&1 </dev/null &
 		pid=$!
@@ -109,7 +110,9 @@ stop() {
 case ${1:-} in
 start) start "${@:2}" ;;
 stop) stop ;;
-addr) running && cat "$dir/addr" || die "not running" ;;
+addr)
+	if running; then cat "$dir/addr"; else die "not running"; fi
+	;;
 *)
 	echo "usage: $0 start|stop|addr" >&2
 	exit 2

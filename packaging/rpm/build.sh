@@ -45,7 +45,10 @@ cp "$spec" "$top/SPECS/"
 
 # go-md2man from hack/tools.env when installed there, else from PATH.
 md2man=$("$root/hack/tool.sh" go-md2man 2>/dev/null || true)
-[[ -n $md2man ]] && export PATH=$(dirname "$md2man"):$PATH
+if [[ -n $md2man ]]; then
+	PATH=$(dirname "$md2man"):$PATH
+	export PATH
+fi
 
 # The Makefile's GOFLAGS (build tags) must not leak in: the spec sets its own.
 env -u GOFLAGS GOTOOLCHAIN=local rpmbuild -ba --nodeps \

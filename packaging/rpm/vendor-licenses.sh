@@ -17,7 +17,7 @@ install)
 	echo "%license $licensedir/LICENSE" >"$filelist"
 	# Through a file, so that a module-licenses.sh failure stops the build.
 	hack/module-licenses.sh vendor vendor >vendor-licenses.tsv
-	while IFS="$(printf '\t')" read -r mod dir files spdx; do
+	while IFS="$(printf '\t')" read -r _ dir files _; do
 		for f in $files; do
 			install -D -p -m 0644 "$dir/$f" "$buildroot$licensedir/$dir/$f"
 			echo "%license $licensedir/$dir/$f" >>"$filelist"
@@ -28,7 +28,9 @@ check)
 	hack/module-licenses.sh vendor vendor >vendor-licenses.tsv
 	want=$(cut -f4 vendor-licenses.tsv | sed 's/ AND /\n/g')
 	# The project's own license is part of the expression too.
+	# shellcheck disable=SC2086 # split into one license identifier per word
 	want=$(printf '%s\n' $want Apache-2.0 | grep -v '^AND$' | LC_ALL=C sort -u | paste -sd' ' | sed 's/ / AND /g')
+	# shellcheck disable=SC2086 # likewise
 	got=$(printf '%s\n' $2 | grep -v '^AND$' | LC_ALL=C sort -u | paste -sd' ' | sed 's/ / AND /g')
 	if [ "$want" != "$got" ]; then
 		echo "License: says '$got' but the vendored modules need '$want'" >&2
