@@ -42,17 +42,12 @@ func lintSubjectBreadth(p *problems, path strictjson.Path, pattern string, re *r
 	if re == nil {
 		return
 	}
-	for _, probe := range genericSubjectProbes {
-		if re.MatchString(probe) {
-			p.warn(path, "%q matches subjects of any host and any organisation (e.g. %s): name the host and the organisation or repository", pattern, probe)
-			return
-		}
-	}
-	example, ok := exampleOf(pattern, re)
-	if !ok {
+	if probe, ok := firstMatch(re, genericSubjectProbes); ok {
+		p.warn(path, "%q matches subjects of any host and any organisation (e.g. %s): name the host and the organisation or repository", pattern, probe)
 		return
 	}
-	if u, err := url.Parse(example); err == nil && u.Scheme != "" && u.Host != "" {
+	example, u := exampleOf(pattern, re)
+	if u != nil {
 		if probe := withHost(u, probeHost); re.MatchString(probe) {
 			p.warn(path, "%q matches subjects of any host (e.g. %s): name the host", pattern, probe)
 			return
@@ -62,7 +57,7 @@ func lintSubjectBreadth(p *problems, path strictjson.Path, pattern string, re *r
 		}
 		return
 	}
-	if at := strings.LastIndexByte(example, '@'); at >= 0 && !strings.Contains(example, "://") {
+	if at := strings.LastIndexByte(example, '@'); at >= 0 {
 		if probe := example[:at+1] + probeHost; re.MatchString(probe) {
 			p.warn(path, "%q matches email addresses of any domain (e.g. %s): name the domain", pattern, probe)
 		}
@@ -75,18 +70,12 @@ func lintIssuerBreadth(p *problems, path strictjson.Path, pattern string, re *re
 	if re == nil {
 		return
 	}
-	for _, probe := range genericIssuerProbes {
-		if re.MatchString(probe) {
-			p.warn(path, "%q matches issuers nobody configured (e.g. %s): anyone who runs an OIDC provider there gets certificates it accepts; name the issuer", pattern, probe)
-			return
-		}
-	}
-	example, ok := exampleOf(pattern, re)
-	if !ok {
+	if probe, ok := firstMatch(re, genericIssuerProbes); ok {
+		p.warn(path, "%q matches issuers nobody configured (e.g. %s): anyone who runs an OIDC provider there gets certificates it accepts; name the issuer", pattern, probe)
 		return
 	}
-	u, err := url.Parse(example)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	_, u := exampleOf(pattern, re)
+	if u == nil {
 		return
 	}
 	if probe := withHost(u, probeHost); re.MatchString(probe) {
@@ -100,6 +89,15 @@ func lintIssuerBreadth(p *problems, path strictjson.Path, pattern string, re *re
 			p.warn(path, "%q matches the issuer of any EKS cluster in its region (e.g. %s): every cluster's workloads get certificates it accepts; name the cluster ID", pattern, other.String())
 		}
 	}
+}
+
+func firstMatch(re *regexp.Regexp, probes []string) (string, bool) {
+	for _, probe := range probes {
+		if re.MatchString(probe) {
+			return probe, true
+		}
+	}
+	return "", false
 }
 
 func withHost(u *url.URL, host string) string {
@@ -126,17 +124,23 @@ func withFirstSegment(u *url.URL, segment string) (string, bool) {
 
 // exampleOf builds one short string the pattern matches: the first alternative,
 // one repetition of a star or plus (the minimum of a counted repeat), none of
-// an optional part, a letter or digit of a class ('a' for any character). ok is false when the result does not match (e.g. \b), and then
-// only the generic probes apply.
-func exampleOf(pattern string, re *regexp.Regexp) (string, bool) {
+// an optional part, a letter or digit of a class ('a' for any character). It
+// is "" when the result does not match (e.g. \b), and then only the generic
+// probes apply; u is the example as a URL with a scheme and host, if it is one.
+func exampleOf(pattern string, re *regexp.Regexp) (example string, u *url.URL) {
 	tree, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
-		return "", false
+		return "", nil
 	}
 	var b strings.Builder
 	writeExample(&b, tree.Simplify())
-	example := b.String()
-	return example, re.MatchString(example)
+	if example = b.String(); !re.MatchString(example) {
+		return "", nil
+	}
+	if parsed, err := url.Parse(example); err == nil && parsed.Scheme != "" && parsed.Host != "" {
+		u = parsed
+	}
+	return example, u
 }
 
 func writeExample(b *strings.Builder, re *syntax.Regexp) {
