@@ -37,9 +37,6 @@ type evaluation struct {
 	cfg            *Config
 	image          *protocol.Image
 	manifestDigest digest.Digest
-	// paths shares intermediates' verified paths to the root among the
-	// signatures of this evaluation.
-	paths *verifiedPaths
 }
 
 // outcome is the decision for one signature: accepted when signature is set.
@@ -74,7 +71,7 @@ func (c *Config) evaluate(image *protocol.Image, signatures []protocol.Signature
 		return resp, nil
 	}
 	resp.ManifestDigest = manifestDigest.String()
-	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest, paths: newVerifiedPaths()}
+	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest}
 
 	var rejections []string
 	rejected := 0

@@ -8,8 +8,7 @@ import (
 )
 
 // withIntermediates lends a signature's own chain certificates to the trusted Fulcio
-// CAs as path-building candidates, and makes the CAs share verified paths across
-// the evaluation (sharingCA). sigstore-go reads a bundle's chain only for v0.3
+// CAs as path-building candidates. sigstore-go reads a bundle's chain only for v0.3
 // bundles, but cosign's chain annotation (and containers/image) rely on it for the
 // intermediate. This is safe: an intermediate in the pool is never an anchor, the
 // chain must still end at a trusted root, and every CA's validity window still
@@ -22,13 +21,12 @@ func (e *evaluation) withIntermediates(material root.TrustedMaterial, untrustedC
 			candidates = append(candidates, c)
 		}
 	}
-	return &lentIntermediates{TrustedMaterial: material, candidates: candidates, paths: e.paths}
+	return &lentIntermediates{TrustedMaterial: material, candidates: candidates}
 }
 
 type lentIntermediates struct {
 	root.TrustedMaterial
 	candidates []*x509.Certificate
-	paths      *verifiedPaths
 }
 
 func (l *lentIntermediates) FulcioCertificateAuthorities() []root.CertificateAuthority {
@@ -42,7 +40,7 @@ func (l *lentIntermediates) FulcioCertificateAuthorities() []root.CertificateAut
 		}
 		lent := *fca
 		lent.Intermediates = append(append([]*x509.Certificate{}, fca.Intermediates...), l.candidates...)
-		out[i] = &sharingCA{FulcioCertificateAuthority: &lent, paths: l.paths}
+		out[i] = &lent
 	}
 	return out
 }
