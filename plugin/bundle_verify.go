@@ -66,6 +66,9 @@ func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedS
 	material := e.withIntermediates(e.cfg.trust.material, u.chain)
 	result, err := runVerifier(material, u.Bundle, artifact, certificateBundleOptions(e.cfg.requireSCT))
 	if err != nil {
+		if e.withholding(material) {
+			return nil, nil, "decided again once its chain certificates are checked"
+		}
 		return nil, nil, explainBundleFailure(err, material, u)
 	}
 	if reason := checkLogWindows(u, material, result); reason != "" {

@@ -369,6 +369,27 @@ func chainWorlds(t *testing.T) []chainWorld {
 		})
 	}
 	{
+		// Decoys lent with the real intermediate, all bearing its name: one
+		// issued under the root's name by another key, one self-issued, one
+		// issued by another root. The second leaf's chain lacks the real one.
+		r := mint(t, caSpec("root"), nil)
+		i := mint(t, caSpec("intermediate"), r)
+		otherKey := mint(t, caSpec("other root"), nil)
+		underRootName := &issued{cert: &x509.Certificate{RawSubject: r.cert.RawSubject, PublicKey: &otherKey.key.PublicKey}, key: otherKey.key}
+		selfIssued := &issued{cert: &x509.Certificate{RawSubject: i.cert.RawSubject, PublicKey: &otherKey.key.PublicKey}, key: otherKey.key}
+		decoys := []*x509.Certificate{
+			mint(t, caSpec("intermediate"), underRootName).cert,
+			mint(t, caSpec("intermediate"), selfIssued).cert,
+			mint(t, caSpec("intermediate"), otherKey).cert,
+		}
+		worlds = append(worlds, chainWorld{
+			name:  "decoys bearing the intermediate's name",
+			ca:    &root.FulcioCertificateAuthority{Root: r.cert},
+			leafs: []*x509.Certificate{mint(t, leafSpec(uri), i).cert, mint(t, leafSpec(uri), i).cert},
+			lent:  [][]*x509.Certificate{append(slices.Clone(decoys), i.cert), decoys},
+		})
+	}
+	{
 		// A leaf issued by the root directly.
 		r := mint(t, caSpec("root"), nil)
 		i := mint(t, caSpec("intermediate"), r)
@@ -413,7 +434,8 @@ func TestLentIntermediatesVerifyAsFulcioCA(t *testing.T) {
 				setups = append(setups, setup{w.ca.Intermediates, func(leaf int) []*x509.Certificate { return w.lent[leaf] }})
 			}
 			for _, s := range setups {
-				e := &evaluation{}
+				e := &evaluation{links: newChainLinks()}
+				e.links.checking = true
 				for _, when := range times {
 					for li, leaf := range w.leafs {
 						trusted := *w.ca

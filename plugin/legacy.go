@@ -140,6 +140,9 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 	material := e.withIntermediates(e.cfg.trust.material, untrustedChain)
 	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
 	if err != nil {
+		if e.withholding(material) {
+			return nil, "decided again once its chain certificates are checked"
+		}
 		if len(u.timestamps) > 0 {
 			// The failing time may be the timestamp's, which only the bundle
 			// explanation considers.
