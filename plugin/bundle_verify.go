@@ -66,7 +66,10 @@ func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedS
 	material := e.withIntermediates(e.cfg.trust.material, u.chain)
 	result, err := runVerifier(material, u.Bundle, artifact, certificateBundleOptions(e.cfg.requireSCT))
 	if err != nil {
-		return nil, nil, explainBundleFailure(err, material, u)
+		if e.withholding(material) {
+			return nil, nil, "decided again once its chain certificates are checked"
+		}
+		return nil, nil, explainFailure(err, material, u)
 	}
 	if reason := checkLogWindows(u, material, result); reason != "" {
 		return nil, nil, reason
@@ -77,7 +80,7 @@ func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedS
 }
 
 // verifyBundleWithKeys tries each trusted key in turn, each with its own
-// material, as verifyLegacyWithKeys does: the bundle's key hint is untrusted and
+// material (verifyWithKeys): the bundle's key hint is untrusted and
 // chooses nothing.
 func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, string) {
 	if u.GetVerificationMaterial().GetPublicKey() == nil {
@@ -87,23 +90,13 @@ func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignatur
 	if err != nil {
 		return nil, nil, err.Error()
 	}
-	var reasons []string
-	for _, key := range e.cfg.trust.keys {
-		result, err := runVerifier(key.material, u.Bundle, artifact, keyBundleOptions(e.cfg.trust.keysNeedLog), verify.WithKey())
-		if err != nil {
-			reasons = append(reasons, explainBundleFailure(err, key.material, u))
-			continue
+	var check func(*trustedKey, *verify.VerificationResult) string
+	if e.cfg.trust.keysNeedLog {
+		check = func(key *trustedKey, result *verify.VerificationResult) string {
+			return checkLogWindows(u, key.material, result)
 		}
-		if e.cfg.trust.keysNeedLog {
-			if reason := checkLogWindows(u, key.material, result); reason != "" {
-				reasons = append(reasons, reason)
-				continue
-			}
-		}
-		return keySignature(key, result), result, ""
 	}
-	if len(reasons) == 1 {
-		return nil, nil, reasons[0]
-	}
-	return nil, nil, fmt.Sprintf("no trusted key verifies the bundle (%d keys tried; first: %s)", len(reasons), reasons[0])
+	return e.verifyWithKeys(u, func(key *trustedKey) (*verify.VerificationResult, error) {
+		return runVerifier(key.material, u.Bundle, artifact, keyBundleOptions(e.cfg.trust.keysNeedLog), verify.WithKey())
+	}, check)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/policy-plugins/sigstore/internal/fixture"
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
@@ -141,6 +142,11 @@ func TestKeySignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	third, err := newKeyFile(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherID, thirdID := keyID(t, other.pair), keyID(t, third.pair)
 	withSET := env.legacy(t, key.pair, env.ref, fixtureLegacyDefault)
 	withoutSET := env.legacy(t, key.pair, env.ref, fixtureLegacyNoSET)
 	for _, tc := range []struct {
@@ -153,7 +159,11 @@ func TestKeySignatures(t *testing.T) {
 		{"a key accepts its signature", map[string]any{"keyPath": key.path}, withoutSET, true, ""},
 		{"keyData works like keyPath", map[string]any{"keyData": base64.StdEncoding.EncodeToString(key.pair.PublicKeyPEM)}, withoutSET, true, ""},
 		{"any of several keys accepts", map[string]any{"keyPaths": []any{other.path, key.path}}, withoutSET, true, ""},
-		{"another key rejects", map[string]any{"keyPath": other.path}, withoutSET, false, "verification failed"},
+		{"another key rejects, naming it", map[string]any{"keyPath": other.path}, withoutSET, false, "signature was not made by the configured key (" + otherID + ")"},
+		{"other keys reject, naming each", map[string]any{"keyPaths": []any{other.path, third.path}}, withoutSET, false,
+			"signature was not made by any of the 2 configured keys (" + otherID + ", " + thirdID + ")"},
+		{"other keys with Rekor reject, naming each", map[string]any{"keyPaths": []any{other.path, third.path}, "rekorPublicKeyPath": env.rekorKeyPath}, withSET, false,
+			"transparency log entry was made with another key than the trusted key"},
 		{"a key with Rekor accepts a signature with a SET", map[string]any{"keyPath": key.path, "rekorPublicKeyPath": env.rekorKeyPath}, withSET, true, ""},
 		{"a key with Rekor rejects a signature without a SET", map[string]any{"keyPath": key.path, "rekorPublicKeyPath": env.rekorKeyPath}, withoutSET, false, "a Rekor SET is required"},
 		{"a key with a trusted root accepts a signature with a SET", map[string]any{"keyPath": key.path, "trustedRootPath": env.trustedRootPath}, withSET, true, ""},
@@ -178,4 +188,14 @@ func TestKeySignatures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keyID is the name responses give a key: sha256 of its DER SubjectPublicKeyInfo.
+func keyID(t testing.TB, pair *fixture.KeyPair) string {
+	t.Helper()
+	id, err := publicKeyID(pair.Key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -1,7 +1,9 @@
 package plugin
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -37,9 +39,12 @@ type evaluation struct {
 	cfg            *Config
 	image          *protocol.Image
 	manifestDigest digest.Digest
-	// paths shares intermediates' verified paths to the root among the
-	// signatures of this evaluation.
-	paths *verifiedPaths
+	// links remembers which lent chain certificates crypto/x509 linked to a
+	// trusted CA, for every signature of the evaluation (withIntermediates).
+	links *chainLinks
+	// withheld is set by a verification that failed for want of lent chain
+	// certificates links has not checked yet (withholding).
+	withheld int
 }
 
 // outcome is the decision for one signature: accepted when signature is set.
@@ -74,27 +79,26 @@ func (c *Config) evaluate(image *protocol.Image, signatures []protocol.Signature
 		return resp, nil
 	}
 	resp.ManifestDigest = manifestDigest.String()
-	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest, paths: newVerifiedPaths()}
+	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest, links: newChainLinks()}
 
+	outcomes := e.decide(signatures)
 	var rejections []string
 	rejected := 0
 	limit := reasonLimit(len(signatures))
-	for i := range signatures {
-		if resp.Accepted != nil {
+	for i, out := range outcomes {
+		switch {
+		case out == nil:
 			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
-			continue
-		}
-		out := e.evaluateSignature(&signatures[i])
-		if out.accepted == nil {
+		case out.accepted != nil:
+			resp.Signatures[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
+			resp.Accepted = accepted(i, signatures[i].Format, *out)
+		default:
 			reason := boundReason(out.reason, limit)
 			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: reason}
 			if rejected++; rejected <= reasonRejections {
 				rejections = append(rejections, fmt.Sprintf("signature %d: %s", i, reason))
 			}
-			continue
 		}
-		resp.Signatures[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
-		resp.Accepted = accepted(i, signatures[i].Format, out)
 	}
 
 	switch {
@@ -113,6 +117,53 @@ func (c *Config) evaluate(image *protocol.Image, signatures []protocol.Signature
 	}
 	resp.Reason = boundReason(resp.Reason, reasonRejections*maxReasonBytes+256)
 	return resp, e
+}
+
+// decide decides the signatures in order until one is accepted; nil is a
+// signature not evaluated. A signature that failed only for want of lent chain
+// certificates not yet checked (chainLinks) is decided again after all the
+// others, those with the fewest such certificates first; the first accepted
+// then ends the work, and the signatures still waiting are not evaluated.
+func (e *evaluation) decide(signatures []protocol.Signature) []*outcome {
+	outcomes := make([]*outcome, len(signatures))
+	copies := newCopies()
+	one := func(i int) bool {
+		e.withheld = 0
+		out, ok := copies.rejected(&signatures[i])
+		if !ok {
+			if e.withheld = copies.waitingFor(&signatures[i]); e.withheld > 0 && !e.links.checking {
+				return false
+			}
+			e.withheld = 0
+			out = e.evaluateSignature(&signatures[i])
+			if e.withheld > 0 {
+				copies.wait(&signatures[i], e.withheld)
+				return false
+			}
+			copies.remember(&signatures[i], out)
+		}
+		outcomes[i] = &out
+		return out.accepted != nil
+	}
+	var waiting []int
+	withheld := make(map[int]int)
+	for i := range signatures {
+		if one(i) {
+			return outcomes
+		}
+		if outcomes[i] == nil {
+			waiting = append(waiting, i)
+			withheld[i] = e.withheld
+		}
+	}
+	slices.SortStableFunc(waiting, func(a, b int) int { return cmp.Compare(withheld[a], withheld[b]) })
+	e.links.checking = true
+	for _, i := range waiting {
+		if one(i) {
+			break
+		}
+	}
+	return outcomes
 }
 
 func (e *evaluation) evaluateSignature(sig *protocol.Signature) outcome {

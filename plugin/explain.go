@@ -11,34 +11,168 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
-// explainFailure turns a sigstore-go verification error (material must be the one
-// the verification used, intermediates lent included) into a reason an operator
-// can act on. sigstore-go decided; this only re-examines the inputs to name what
-// failed, where its own message is generic (a failed chain is reported as "leaf
+// explainFailure turns a sigstore-go verification error into a reason an
+// operator can act on, for both formats: u is the signature as sigstore-go
+// verified it (a legacy signature is verified as the v0.1 bundle it becomes),
+// and material the trust material it used, intermediates lent included.
+// sigstore-go decided; this only re-examines the inputs to name what failed,
+// where its own message is generic (a failed chain is reported as "leaf
 // certificate verification failed", an untrusted SET as "0 < 1 verified log
 // entries"). It runs only on the reject path, so accepting costs nothing extra.
-func explainFailure(err error, material root.TrustedMaterial, untrustedCerts []*x509.Certificate, untrustedSET *untrustedRekorSET) string {
+func explainFailure(err error, material root.TrustedMaterial, u *untrustedBundle) string {
 	msg := oneLine(err.Error())
-	switch {
-	case strings.Contains(msg, "leaf certificate verification failed") && len(untrustedCerts) > 0 && untrustedSET != nil:
-		return explainCertificate(material, untrustedCerts, time.Unix(untrustedSET.integratedTime, 0))
-	case strings.Contains(msg, "not enough verified log entries") && untrustedSET != nil:
-		return explainSET(material, untrustedSET, msg)
-	case strings.Contains(msg, "integrated time outside certificate validity") && len(untrustedCerts) > 0 && untrustedSET != nil:
-		leaf := untrustedCerts[0]
-		return fmt.Sprintf("Rekor SET time %s is outside the certificate's validity (%s to %s)",
-			formatTime(time.Unix(untrustedSET.integratedTime, 0)), formatTime(leaf.NotBefore), formatTime(leaf.NotAfter))
+	for _, m := range sigstoreMessages {
+		if strings.Contains(msg, m.message) && (!m.needsLeaf || u.leaf != nil) {
+			return m.explain(material, u, msg)
+		}
 	}
 	return "verification failed: " + msg
 }
 
-func explainCertificate(material root.TrustedMaterial, untrustedCerts []*x509.Certificate, at time.Time) string {
-	leaf := *untrustedCerts[0]
+// sigstoreMessages are the sigstore-go (v1.3.0) error messages explainFailure
+// recognizes, each with what it then looks at. Only messages sigstore-go writes
+// are matched: what follows them (a wrapped error, or Go's "%!w(<nil>)" for a
+// nil one) is not.
+var sigstoreMessages = []struct {
+	message   string
+	needsLeaf bool // certificate signatures only
+	explain   func(material root.TrustedMaterial, u *untrustedBundle, msg string) string
+}{
+	{message: "not enough verified log entries", explain: explainLogs},
+	{message: "threshold not met for verified signed & log entry integrated timestamps", explain: explainNoTime},
+	{message: "leaf certificate verification failed", needsLeaf: true, explain: explainChain},
+	{message: "integrated time outside certificate validity", needsLeaf: true, explain: explainIntegratedTime},
+	{message: "transparency log certificate does not match", explain: func(_ root.TrustedMaterial, u *untrustedBundle, _ string) string {
+		if u.leaf == nil {
+			return "transparency log entry was made with another key than the trusted key"
+		}
+		return "transparency log entry names another certificate than the signature's"
+	}},
+	{message: "failed to verify signed certificate timestamp", explain: func(_ root.TrustedMaterial, _ *untrustedBundle, msg string) string {
+		return "certificate has no valid signed certificate timestamp (SCT) from a trusted CT log: " + msg
+	}},
+	{message: "artifact does not match digest", explain: func(_ root.TrustedMaterial, u *untrustedBundle, _ string) string {
+		untrustedDigest := hex.EncodeToString(u.GetMessageSignature().GetMessageDigest().GetDigest())
+		return fmt.Sprintf("bundle's message signature is for digest sha256:%s, not this manifest", untrustedDigest)
+	}},
+	{message: "digest does not match any digest in statement", explain: noSubject},
+	{message: "digests does not match digests in statement", explain: noSubject},
+}
+
+func noSubject(root.TrustedMaterial, *untrustedBundle, string) string {
+	return "signed statement has no subject with this manifest's sha256 digest"
+}
+
+// explainLogs says why no transparency log entry counted.
+func explainLogs(material root.TrustedMaterial, u *untrustedBundle, fallback string) string {
+	untrustedEntries, err := u.TlogEntries()
+	if err != nil {
+		return "transparency log entries: " + oneLine(err.Error())
+	}
+	if len(untrustedEntries) == 0 {
+		return "bundle has no transparency log entry, and the signature must be in a trusted transparency log"
+	}
+	logs := material.RekorLogs()
+	for _, entry := range untrustedEntries {
+		logID := hex.EncodeToString([]byte(entry.LogKeyID()))
+		if _, ok := logs[logID]; !ok {
+			return fmt.Sprintf("transparency log entry is from log %s, which is not a trusted transparency log", logID)
+		}
+		if entry.HasInclusionPromise() {
+			if err := tlog.VerifySET(entry, logs); err != nil {
+				return "Rekor SET (inclusion promise) does not verify with the trusted log key: " + oneLine(err.Error())
+			}
+		}
+	}
+	return "transparency log: " + fallback
+}
+
+// explainNoTime: neither a SET nor an RFC 3161 timestamp gave a verified time;
+// the timestamps are verified again to say why theirs did not count.
+func explainNoTime(material root.TrustedMaterial, u *untrustedBundle, fallback string) string {
+	const noTSA = "no signed time: the bundle has neither a Rekor SET from a trusted log nor an RFC 3161 timestamp"
+	untrustedStamps, err := u.Timestamps()
+	if err != nil || len(untrustedStamps) == 0 {
+		return noTSA
+	}
+	_, failures, err := verify.VerifySignedTimestamp(u.Bundle, material)
+	if err == nil {
+		err = errors.Join(failures...)
+	}
+	if err == nil {
+		return "no signed time: " + fallback
+	}
+	return "no signed time: the bundle has no Rekor SET from a trusted log, and its RFC 3161 timestamp does not verify with a trusted TSA: " + oneLine(err.Error())
+}
+
+// explainChain finds the verified time at which the chain fails and says why.
+func explainChain(material root.TrustedMaterial, u *untrustedBundle, fallback string) string {
+	for _, at := range u.verifiableTimes(material) {
+		if !chainsAt(material, u.leaf, at) {
+			return explainCertificate(material, u.leaf, at)
+		}
+	}
+	return "certificate: " + fallback
+}
+
+func explainIntegratedTime(_ root.TrustedMaterial, u *untrustedBundle, fallback string) string {
+	untrustedEntries, err := u.TlogEntries()
+	if err != nil {
+		return fallback
+	}
+	for _, entry := range untrustedEntries {
+		if at := entry.IntegratedTime(); !at.IsZero() && (at.Before(u.leaf.NotBefore) || at.After(u.leaf.NotAfter)) {
+			// sigstore-go compares the integratedTime even when no SET signs it.
+			what := "Rekor SET time"
+			if !entry.HasInclusionPromise() {
+				what = "transparency log integrated time (not signed by a SET)"
+			}
+			return fmt.Sprintf("%s %s is outside the certificate's validity (%s to %s)",
+				what, formatTime(at), formatTime(u.leaf.NotBefore), formatTime(u.leaf.NotAfter))
+		}
+	}
+	return "verification failed: " + fallback
+}
+
+// verifiableTimes are the times sigstore-go checks the certificate at: the
+// integrated times of entries with a verifying SET, and verified TSA times.
+func (u *untrustedBundle) verifiableTimes(material root.TrustedMaterial) []time.Time {
+	var times []time.Time
+	if entries, err := u.TlogEntries(); err == nil {
+		for _, entry := range entries {
+			if entry.HasInclusionPromise() && tlog.VerifySET(entry, material.RekorLogs()) == nil {
+				times = append(times, entry.IntegratedTime())
+			}
+		}
+	}
+	if stamps, _, err := verify.VerifySignedTimestamp(u.Bundle, material); err == nil {
+		for _, ts := range stamps {
+			times = append(times, ts.Time)
+		}
+	}
+	return times
+}
+
+// chainsAt tells whether some trusted Fulcio CA verifies the leaf at a time.
+func chainsAt(material root.TrustedMaterial, untrustedLeaf *x509.Certificate, at time.Time) bool {
+	leaf := *untrustedLeaf
+	leaf.UnhandledCriticalExtensions = withoutOID(leaf.UnhandledCriticalExtensions, cryptoutils.SANOID)
+	for _, ca := range material.FulcioCertificateAuthorities() {
+		if _, err := ca.Verify(&leaf, at); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func explainCertificate(material root.TrustedMaterial, untrustedLeaf *x509.Certificate, at time.Time) string {
+	leaf := *untrustedLeaf
 	// sigstore-go tolerates a critical SAN holding only names Go does not parse
 	// (Fulcio's otherName); do the same so the diagnosis matches its decision.
 	leaf.UnhandledCriticalExtensions = withoutOID(leaf.UnhandledCriticalExtensions, cryptoutils.SANOID)
@@ -66,21 +200,6 @@ func explainCertificate(material root.TrustedMaterial, untrustedCerts []*x509.Ce
 		}
 	}
 	return "certificate does not chain to a trusted Fulcio CA (signed by unknown authority)"
-}
-
-func explainSET(material root.TrustedMaterial, untrustedSET *untrustedRekorSET, fallback string) string {
-	logID := hex.EncodeToString(untrustedSET.logID)
-	if _, ok := material.RekorLogs()[logID]; !ok {
-		return fmt.Sprintf("Rekor SET is signed by log %s, which is not a trusted transparency log", logID)
-	}
-	entry, err := tlog.NewTlogEntry(untrustedSET.logEntry())
-	if err != nil {
-		return "Rekor SET entry is malformed: " + oneLine(err.Error())
-	}
-	if err := tlog.VerifySET(entry, material.RekorLogs()); err != nil {
-		return "Rekor SET does not verify with the trusted log key: " + oneLine(err.Error())
-	}
-	return "transparency log: " + fallback
 }
 
 func withoutOID(oids []asn1.ObjectIdentifier, drop asn1.ObjectIdentifier) []asn1.ObjectIdentifier {

@@ -140,45 +140,33 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 	material := e.withIntermediates(e.cfg.trust.material, untrustedChain)
 	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
 	if err != nil {
-		if len(u.timestamps) > 0 {
-			// The failing time may be the timestamp's, which only the bundle
-			// explanation considers.
-			return nil, explainBundleFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]})
+		if e.withholding(material) {
+			return nil, "decided again once its chain certificates are checked"
 		}
-		return nil, explainFailure(err, material, u.certs, u.set)
+		return nil, explainFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]})
 	}
 	return e.certificateSignature(u.certs[0], result)
 }
 
 func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignature, string) {
 	opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
-	set := u.set
+	withLog := *u
 	if e.cfg.trust.keysNeedLog {
-		if set == nil {
+		if u.set == nil {
 			return nil, "missing " + annotationRekorSET + " annotation: the config names a transparency log, so a Rekor SET is required"
 		}
 		opts = keyBundleOptions(true)
 	} else {
-		set = nil // no log to check it against: sigstoreSigned ignores it too
+		withLog.set = nil // no log to check it against: sigstoreSigned ignores it too
 	}
-	var reasons []string
-	for _, key := range e.cfg.trust.keys {
-		withKey := *u
-		withKey.set = set
-		entity, err := withKey.bundle(keyMaterial(key.id))
-		if err != nil {
-			return nil, err.Error()
-		}
-		result, err := runVerifier(key.material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts, verify.WithKey())
-		if err == nil {
-			return keySignature(key, result), ""
-		}
-		reasons = append(reasons, explainFailure(err, key.material, nil, set))
+	entity, err := withLog.bundle(keyMaterial(""))
+	if err != nil {
+		return nil, err.Error()
 	}
-	if len(reasons) == 1 {
-		return nil, reasons[0]
-	}
-	return nil, fmt.Sprintf("no trusted key verifies the signature (%d keys tried; first: %s)", len(reasons), reasons[0])
+	verified, _, reason := e.verifyWithKeys(&untrustedBundle{Bundle: entity}, func(key *trustedKey) (*verify.VerificationResult, error) {
+		return runVerifier(key.material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts, verify.WithKey())
+	}, nil)
+	return verified, reason
 }
 
 func certificateMaterial(certs []*x509.Certificate) *protobundle.VerificationMaterial {

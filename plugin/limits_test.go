@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +127,11 @@ func TestLimits(t *testing.T) {
 			other := env.legacy(t, env.leaf(t, fixture.EmailIdentity()), env.repo, fixture.LegacyOptions{})
 			sigs := make([]protocol.Signature, MaxSignatures)
 			for i := range sigs {
+				// An annotation no one reads makes each entry distinct, so that
+				// none is a copy whose verdict is reused: each is verified.
 				sigs[i] = other
+				sigs[i].Annotations = maps.Clone(other.Annotations)
+				sigs[i].Annotations["org.example/copy"] = strconv.Itoa(i)
 			}
 			request := encodeRequest(t, env.request(t, env.trustedRoot(gitlab), sigs...))
 			var stdout []byte

@@ -2,6 +2,43 @@
 // signatures and Sigstore bundles satisfy one requirement of policy.json, with
 // Fulcio identities matched by issuer, email, URI or full-match regexp, Fulcio
 // extension pins, and containers/image's signedIdentity semantics.
+//
+// # Where a verdict is decided
+//
+// A signature is accepted only if every one of these accepts it, in this order
+// (Evaluate; the first accepted signature ends the work). Nothing else can
+// accept, and these are the only places that can:
+//
+//  1. sigstore-go's verifier (runVerifier, verify.go), with the options of
+//     bundle_verify.go: the signature over the payload (a legacy signature
+//     becomes a v0.1 bundle, legacy.go), the certificate chain to a trusted
+//     Fulcio CA at each verified time (crypto/x509, through
+//     FulcioCertificateAuthority, with the signature's chain certificates lent
+//     as candidates, intermediates.go), the transparency log entries and their
+//     SETs, RFC 3161 timestamps, SCTs, and, for bundles, the binding to the
+//     manifest digest (WithArtifactDigest: a message signature's digest, an
+//     in-toto statement's subject).
+//  2. Log windows (checkLogWindows, bundle_tlog.go): a bundle's log entry must
+//     come from a log valid at every verified time, which sigstore-go checks
+//     only through a SET.
+//  3. Identity matching (readCertIdentity, certificate.go; matchIdentities,
+//     identity.go) on the leaf sigstore-go verified; in key mode, the key that
+//     verified (verifyWithKeys).
+//  4. Digest binding of what was signed: a legacy payload, parsed only after
+//     its signature verified (payload.go), must name this manifest
+//     (bindLegacyPayload, evaluate.go); a bundle's verified statement must be
+//     in-toto, of an allowed predicate type, with a subject of this digest
+//     (bindBundle, bundle_binding.go).
+//  5. signedIdentity (checkSignedReference, evaluate.go; signedidentity.go) on
+//     the reference the signature names.
+//
+// Before these, structural checks of the untrusted input only reject
+// (parseUntrustedLegacy, legacy.go; parseUntrustedBundle, bundle_parse.go;
+// limits.go). Two things only save work and decide nothing: chainLinks
+// (intermediates.go) leaves out lent chain certificates crypto/x509 could put in
+// no chain, and copies (copies.go) reuses the rejection of an entry seen
+// before. explain.go looks at the inputs of a rejection again only to word its
+// reason.
 package plugin
 
 import (

@@ -17,9 +17,10 @@ type verifiedSignature struct {
 	time      *time.Time
 }
 
-// runVerifier is the one place a signature's cryptography is decided: sigstore-go
-// checks the signature, the certificate chain at the verified time, the
-// transparency log entry and its time, SCTs and timestamps as opts require.
+// runVerifier is where sigstore-go decides a signature's cryptography (the
+// first place of the package documentation's list): the signature, the
+// certificate chain at the verified time, the transparency log entry and its
+// time, SCTs and timestamps as opts require.
 // Identities are matched by the caller (with full-match regexps), so the policy
 // defaults to WithoutIdentitiesUnsafe.
 func runVerifier(material root.TrustedMaterial, entity verify.SignedEntity, artifact verify.ArtifactPolicyOption,
