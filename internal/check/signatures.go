@@ -2,8 +2,10 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/policy-plugins/sigstore/internal/registry"
 	"github.com/policy-plugins/sigstore/protocol"
@@ -24,36 +26,40 @@ type collected struct {
 // referrers tag where the registry has no API). A registry failure is an
 // error: "no signatures" must never stand for "could not look".
 func collectSignatures(ctx context.Context, img *registry.Image, m registry.Manifest, formats map[string]bool) (*collected, error) {
-	c := &collected{found: []FoundSignature{}}
+	// The two lookups use different clients and do not depend on each other.
+	var untrustedAttachments []registry.Attachment
+	var untrustedBundles []registry.Bundle
+	var attachmentsErr, bundlesErr error
+	var wg sync.WaitGroup
 	if formats[protocol.FormatSigstoreJSON] {
-		untrustedAttachments, err := img.Attachments(ctx, m.Digest)
-		if err != nil {
-			return nil, err
-		}
-		sigTag := strings.Replace(m.Digest.String(), ":", "-", 1) + ".sig"
-		for i, a := range untrustedAttachments {
-			c.add(FoundSignature{
-				Format: protocol.FormatSigstoreJSON, MediaType: a.MIMEType,
-				Source: fmt.Sprintf("%s layer %d", sigTag, i),
-			},
-				protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
-		}
+		wg.Go(func() { untrustedAttachments, attachmentsErr = img.Attachments(ctx, m.Digest) })
 	}
 	if formats[protocol.FormatSigstoreBundle] {
-		untrustedBundles, err := img.Bundles(ctx, m.Digest)
-		if err != nil {
-			return nil, err
+		wg.Go(func() { untrustedBundles, bundlesErr = img.Bundles(ctx, m.Digest) })
+	}
+	wg.Wait()
+	if err := errors.Join(attachmentsErr, bundlesErr); err != nil {
+		return nil, err
+	}
+
+	c := &collected{found: []FoundSignature{}}
+	sigTag := strings.Replace(m.Digest.String(), ":", "-", 1) + ".sig"
+	for i, a := range untrustedAttachments {
+		c.add(FoundSignature{
+			Format: protocol.FormatSigstoreJSON, MediaType: a.MIMEType,
+			Source: fmt.Sprintf("%s layer %d", sigTag, i),
+		},
+			protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
+	}
+	for _, b := range untrustedBundles {
+		f := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
+		// One malformed bundle would make the whole request invalid
+		// (plugins refuse duplicate keys anywhere), so that anyone who can
+		// push a referrer could block every signature. Leave it out.
+		if err := strictjson.Validate(b.JSON, "bundle"); err != nil {
+			f.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
 		}
-		for _, b := range untrustedBundles {
-			f := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
-			// One malformed bundle would make the whole request invalid
-			// (plugins refuse duplicate keys anywhere), so that anyone who can
-			// push a referrer could block every signature. Leave it out.
-			if err := strictjson.Validate(b.JSON, "bundle"); err != nil {
-				f.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
-			}
-			c.add(f, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
-		}
+		c.add(f, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
 	}
 	return c, nil
 }
