@@ -89,10 +89,10 @@ func TestPullCandidatesFollowRegistriesConf(t *testing.T) {
 			},
 		},
 		{
-			name: "a location rewrite and a namespace proxy",
-			conf: "[[registry]]\nprefix = \"registry.example.com/team\"\nlocation = \"127.0.0.1:5000/mirrored/team\"\nnamespace-proxy = \"registry.example.com\"\n",
+			name:  "a location rewrite and a namespace proxy",
+			conf:  "[[registry]]\nprefix = \"registry.example.com/team\"\nlocation = \"127.0.0.1:5000/mirrored/team\"\nnamespace-proxy = \"registry.example.com\"\n",
 			image: "registry.example.com/team/app:1",
-			want: []want{{place: "127.0.0.1:5000/mirrored/team/app:1", repo: "127.0.0.1:5000/mirrored/team/app", nsProxy: "registry.example.com"}},
+			want:  []want{{place: "127.0.0.1:5000/mirrored/team/app:1", repo: "127.0.0.1:5000/mirrored/team/app", nsProxy: "registry.example.com"}},
 		},
 	}
 	for _, tt := range tests {
