@@ -62,44 +62,56 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		Warnings:        []Problem{},
 		Requirements:    []Requirement{},
 	}
-	// The plugins' processes (validate-config, metadata) and the registry
-	// round trips do not depend on each other: they run at once, and a plugin
-	// process start costs more than the round trips on a near registry.
+	// The plugin processes and the registry round trips run at once, because
+	// a plugin process start costs more than the round trips to a near
+	// registry: validate-config and metadata start now, the manifest and the
+	// signatures are fetched meanwhile, and verify starts as soon as they are
+	// here (see speculation.go); the verdict waits for all of them.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	plugins := startPlugins(ctx, host, scope)
-	opened := make(chan openResult, 1)
-	go func() { opened <- openImage(ctx, imageRef, opts.Registry) }()
-
 	// A host validates plugin configs when it loads the policy: a broken
 	// config is a policy error, not a rejection of this image, and it is
 	// reported before any registry error.
-	if report.Warnings, err = plugins.validated(); err != nil {
-		cancel()
-		if o := <-opened; o.img != nil {
-			_ = o.img.Close()
+	fail := func(err error) (*Report, error) {
+		if _, verr := plugins.validated(); verr != nil {
+			err = verr
 		}
+		cancel()
 		plugins.describing.Wait()
 		return nil, err
 	}
-	o := <-opened
+	o := openImage(ctx, imageRef, opts.Registry)
 	if o.err != nil {
-		return nil, &SetupError{Err: o.err}
+		return fail(&SetupError{Err: o.err})
 	}
 	img, top := o.img, o.top
 	defer func() { _ = img.Close() }()
 	if report.Manifest, err = describeManifest(top); err != nil {
-		return nil, &SetupError{Err: err}
+		return fail(&SetupError{Err: err})
+	}
+	fetchedSigs := &fetched{m: top}
+	var spec *speculation
+	if plugins.any() {
+		fetchedSigs = fetchSignatures(ctx, img, top, allFormats)
+		spec = speculate(ctx, host, report, top, fetchedSigs, scope.Requirements)
 	}
 
+	if report.Warnings, err = plugins.validated(); err != nil {
+		cancel()
+		spec.wait()
+		plugins.describing.Wait()
+		return nil, err
+	}
 	infos, formats := plugins.infos()
-	sigs, err := collectSignatures(ctx, img, top, formats)
+	sigs, err := fetchedSigs.collect(formats)
 	if err != nil {
+		spec.wait()
 		return nil, &SetupError{Err: err}
 	}
 	report.Signatures = sigs.found
 	report.SignatureFormats = sortedFormats(formats)
-	report.Requirements = evaluateRequirements(ctx, host, img, report, top, sigs, infos, scope.Requirements)
+	report.Requirements = evaluateRequirements(ctx, host, img, report, top, sigs, infos, scope.Requirements, spec)
 	report.Accepted = len(report.Requirements) > 0
 	for _, r := range report.Requirements {
 		report.Accepted = report.Accepted && r.Outcome == OutcomeAccepted
@@ -132,10 +144,11 @@ func openImage(ctx context.Context, imageRef string, opts registry.Options) open
 }
 
 // evaluateRequirements evaluates every requirement, in the scope's order:
-// each plugin requirement in its own goroutine (a plugin process each), the
-// built-in ones one after another in another (they share the image source).
+// each plugin requirement in its own goroutine (a plugin process each, unless
+// its speculative verify stands), the built-in ones one after another (they
+// share the image source).
 func evaluateRequirements(ctx context.Context, host *protocol.Host, img *registry.Image, report *Report,
-	top registry.Manifest, sigs *collected, infos map[string]pluginInfo, reqs []policy.Requirement,
+	top registry.Manifest, sigs *collected, infos map[string]pluginInfo, reqs []policy.Requirement, spec *speculation,
 ) []Requirement {
 	out := make([]Requirement, len(reqs))
 	var wg sync.WaitGroup
@@ -145,7 +158,13 @@ func evaluateRequirements(ctx context.Context, host *protocol.Host, img *registr
 			builtins = append(builtins, i)
 			continue
 		}
-		wg.Go(func() { out[i] = evaluatePlugin(ctx, host, report, top, sigs, infos[r.Plugin], r) })
+		wg.Go(func() {
+			if got, ok := spec.result(i, sigs, infos[r.Plugin]); ok {
+				out[i] = got
+				return
+			}
+			out[i] = evaluatePlugin(ctx, host, report, top, sigs, infos[r.Plugin], r)
+		})
 	}
 	for _, i := range builtins {
 		out[i] = evaluateBuiltin(ctx, img, reqs[i])

@@ -138,6 +138,9 @@ func startPlugins(ctx context.Context, host *protocol.Host, scope policy.Scope) 
 	return p
 }
 
+// any says whether the scope has plugin requirements.
+func (p *pluginRuns) any() bool { return len(p.described) > 0 }
+
 // validated waits for validate-config and returns the warnings, or the
 // first requirement's error in the scope's order.
 func (p *pluginRuns) validated() ([]Problem, error) {
