@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Times whole plugin processes with hyperfine (Debian's; old enough to lack
 # --input, so verify reads its request through the shell: `< file`), then lists
-# the package initialisations that run before main (GODEBUG=inittrace=1).
+# the package initialisations that run before main (GODEBUG=inittrace=1), then
+# times `check` against `cosign verify` on the same key-signed image in a
+# loopback registry (see check_vs_cosign below).
 #
 #   hack/bench.sh [BINARY]       # default bin/containers-policy-sigstore; run from the repo root
+#   BENCH_ONLY=check hack/bench.sh   # only check vs cosign
 #
 # Numbers depend on the machine and its load: the load average is printed with
 # them. README.md's Performance section records a run.
@@ -19,33 +22,131 @@ test -x "$bin" || { echo "$bin is missing: run 'make binary' first" >&2; exit 2;
 grep -q '"verdict":"accept"' <("$bin" verify <"$request") || { echo "$bin does not accept $request" >&2; exit 1; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+registry_dir=$tmp/registry
+trap 'CPS_REGISTRY_DIR=$registry_dir hack/registry.sh stop >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 medians() { # hyperfine 1.15 prints means; the JSON export has medians
 	tr -d '\n' <"$1" | grep -o '"command": *"[^"]*"\|"median": *[0-9.e-]*' |
 		awk -F'": *' '/"command"/ { c = $2 } /"median"/ { printf "  median %.2f ms  %s\n", $2 * 1000, c }'
 }
 
-echo "# $(uname -srm), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# $("$bin" --version 2>/dev/null || true)"
-hyperfine --shell=none --warmup 20 --runs "$runs" --style basic --export-json "$tmp/start.json" \
-	--command-name "metadata (process start)" "$bin metadata"
-medians "$tmp/start.json"
-hyperfine --warmup 10 --runs "$runs" --style basic --export-json "$tmp/verify.json" \
-	--command-name "verify $request" "$bin verify < $request"
-medians "$tmp/verify.json"
-echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+plugin_processes() {
+	echo "# $(uname -srm), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# $("$bin" --version 2>/dev/null || true)"
+	hyperfine --shell=none --warmup 20 --runs "$runs" --style basic --export-json "$tmp/start.json" \
+		--command-name "metadata (process start)" "$bin metadata"
+	medians "$tmp/start.json"
+	hyperfine --warmup 10 --runs "$runs" --style basic --export-json "$tmp/verify.json" \
+		--command-name "verify $request" "$bin verify < $request"
+	medians "$tmp/verify.json"
+	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Package initialisation before main, the ten dearest of the median of 21 runs.
-echo "# package init (GODEBUG=inittrace=1, $bin metadata): total and the dearest, median of 21 runs"
-for _ in $(seq 21); do
-	GODEBUG=inittrace=1 "$bin" metadata 2>&1 >/dev/null | awk '/^init / {print $2, $5}'
-done | sort -k1,1 -k2,2n | awk '
-	function flush() { if (n) printf "%.3f %s\n", v[int((n + 1) / 2)], pkg }
-	$1 != pkg { flush(); pkg = $1; n = 0 }
-	{ v[++n] = $2 }
-	END { flush() }' | sort -rn | awk '
-	{ total += $1; line[NR] = $0 }
-	END {
-		printf "  %.2f ms in %d packages\n", total, NR
-		for (i = 1; i <= 10 && i <= NR; i++) { split(line[i], f, " "); printf "  %6s ms  %s\n", f[1], f[2] }
-	}'
+	# Package initialisation before main, the ten dearest of the median of 21 runs.
+	echo "# package init (GODEBUG=inittrace=1, $bin metadata): total and the dearest, median of 21 runs"
+	for _ in $(seq 21); do
+		GODEBUG=inittrace=1 "$bin" metadata 2>&1 >/dev/null | awk '/^init / {print $2, $5}'
+	done | sort -k1,1 -k2,2n | awk '
+		function flush() { if (n) printf "%.3f %s\n", v[int((n + 1) / 2)], pkg }
+		$1 != pkg { flush(); pkg = $1; n = 0 }
+		{ v[++n] = $2 }
+		END { flush() }' | sort -rn | awk '
+		{ total += $1; line[NR] = $0 }
+		END {
+			printf "  %.2f ms in %d packages\n", total, NR
+			for (i = 1; i <= 10 && i <= NR; i++) { split(line[i], f, " "); printf "  %6s ms  %s\n", f[1], f[2] }
+		}'
+}
+
+# oci_image DIR CONTENT: a one-layer linux/amd64 OCI image layout in DIR,
+# tagged latest, for skopeo to push.
+oci_image() {
+	local dir=$1 work h diffid layer config manifest
+	work=$(mktemp -d -p "$tmp")
+	mkdir -p "$dir/blobs/sha256"
+	store() { h=$(sha256sum "$1" | cut -d' ' -f1) && cp "$1" "$dir/blobs/sha256/$h"; }
+	printf '%s\n' "$2" >"$work/content"
+	tar -C "$work" --owner=0 --group=0 --mtime=@0 -cf "$work/layer.tar" content
+	diffid=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
+	gzip -n -c "$work/layer.tar" >"$work/layer.tar.gz"
+	store "$work/layer.tar.gz" && layer=$h
+	printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"config":{}}' "$diffid" >"$work/config"
+	store "$work/config" && config=$h
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
+		"$config" "$(stat -c %s "$work/config")" "$layer" "$(stat -c %s "$work/layer.tar.gz")" >"$work/manifest"
+	store "$work/manifest" && manifest=$h
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
+		"$manifest" "$(stat -c %s "$work/manifest")" >"$dir/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+}
+
+# max_rss_median RUNS CMD...: the median of RUNS maximum resident set sizes
+# (GNU time's %M, KiB: the largest process of the run, check's own or one of
+# its plugin processes), in MiB.
+max_rss_median() {
+	local runs=$1
+	shift
+	for _ in $(seq "$runs"); do
+		/usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
+		cat "$tmp/rss"
+	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1024 }'
+}
+
+# check_vs_cosign: `check` (the plugin run as a host runs it: validate-config,
+# metadata, verify) against `cosign verify --key`, on the same image signed by
+# cosign with a key, in a loopback docker-registry configured the way podman
+# users configure it (registries.conf insecure = true; cosign needs
+# --allow-http-registry). Once in cosign's legacy layout (a .sig tag), once in
+# its v3 default (a Sigstore bundle referrer, through the referrers tag).
+# The two commands run one after the other, per format; the ratio of their
+# medians is reported with the load average, which moves them both.
+check_vs_cosign() {
+	local cosign runs=${BENCH_CHECK_RUNS:-30} addr d
+	for tool in docker-registry skopeo /usr/bin/time; do
+		command -v "$tool" >/dev/null || { echo "$tool not found: run hack/install-deps.sh" >&2; exit 2; }
+	done
+	cosign=$(hack/tool.sh cosign)
+	addr=$(CPS_REGISTRY_DIR=$registry_dir hack/registry.sh start)
+	export COSIGN_PASSWORD=bench
+	"$cosign" generate-key-pair --output-key-prefix "$tmp/cosign" >/dev/null 2>&1
+	mkdir -p "$tmp/plugins" "$tmp/registries.d"
+	cp "$bin" "$tmp/plugins/sigstore"
+	chmod 0755 "$tmp/plugins/sigstore"
+	printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$addr" >"$tmp/registries.conf"
+	printf 'docker:\n  %s:\n    use-sigstore-attachments: true\n' "$addr" >"$tmp/registries.d/bench.yaml"
+	echo '{}' >"$tmp/auth.json"
+	export CONTAINERS_POLICY_PLUGINS_DIR=$tmp/plugins CONTAINERS_REGISTRIES_CONF=$tmp/registries.conf REGISTRY_AUTH_FILE=$tmp/auth.json
+	echo "# check vs cosign verify ($("$cosign" version 2>/dev/null | awk '/GitVersion/ {print $2}')), key-signed image on $addr (docker-registry, referrers tag fallback), $runs runs each"
+	echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for format in legacy bundle; do
+		oci_image "$tmp/image-$format" "check vs cosign, $format"
+		skopeo --insecure-policy copy --quiet --preserve-digests --dest-tls-verify=false "oci:$tmp/image-$format:latest" "docker://$addr/team/$format:1"
+		d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$addr/team/$format:1")
+		local sign=(--new-bundle-format=false) identity=matchRepository
+		if [[ $format == bundle ]]; then
+			sign=() identity=digestOnly # a v3 bundle names the digest only
+		fi
+		"$cosign" sign --key "$tmp/cosign.key" "${sign[@]}" --tlog-upload=false --use-signing-config=false --allow-http-registry --yes "$addr/team/$format@$d" >/dev/null 2>&1
+		printf '{"default": [{"type": "reject"}], "transports": {"docker": {"%s/team": [{"type": "plugin", "plugin": "sigstore", "config": {"keyPath": "%s", "signedIdentity": {"type": "%s"}}}]}}}' \
+			"$addr" "$tmp/cosign.pub" "$identity" >"$tmp/policy-$format.json"
+		local check_cmd=("$bin" check --policy "$tmp/policy-$format.json" --registries.d "$tmp/registries.d" "$addr/team/$format:1")
+		local cosign_cmd=("$cosign" verify --key "$tmp/cosign.pub" --insecure-ignore-tlog=true --allow-http-registry "$addr/team/$format:1")
+		"${check_cmd[@]}" >/dev/null || { echo "check does not accept the $format image" >&2; exit 1; }
+		"${cosign_cmd[@]}" >/dev/null 2>&1 || { echo "cosign verify does not accept the $format image" >&2; exit 1; }
+		hyperfine --shell=none --warmup 3 --runs "$runs" --style basic --export-json "$tmp/check-$format.json" \
+			--command-name "check ($format)" "${check_cmd[*]}" \
+			--command-name "cosign verify ($format)" "${cosign_cmd[*]}" >/dev/null
+		medians "$tmp/check-$format.json"
+		tr -d '\n' <"$tmp/check-$format.json" | grep -o '"median": *[0-9.e-]*' | awk -F': *' -v f="$format" '
+			{ m[NR] = $2 } END { printf "  %s: check takes %.2fx the wall time of cosign verify (cosign/check = %.2f)\n", f, m[1] / m[2], m[2] / m[1] }'
+		printf '  %s: max RSS, median of %d: check %s MiB, cosign verify %s MiB\n' "$format" "$runs" \
+			"$(max_rss_median "$runs" "${check_cmd[@]}")" "$(max_rss_median "$runs" "${cosign_cmd[@]}")"
+	done
+	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+case ${BENCH_ONLY:-all} in
+check) check_vs_cosign ;;
+*)
+	plugin_processes
+	check_vs_cosign
+	;;
+esac

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/internal/registry"
@@ -61,39 +62,56 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		Warnings:        []Problem{},
 		Requirements:    []Requirement{},
 	}
+	// The plugin processes and the registry round trips run at once, because
+	// a plugin process start costs more than the round trips to a near
+	// registry: validate-config and metadata start now, the manifest and the
+	// signatures are fetched meanwhile, and verify starts as soon as they are
+	// here (see speculation.go); the verdict waits for all of them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	plugins := startPlugins(ctx, host, scope)
 	// A host validates plugin configs when it loads the policy: a broken
-	// config is a policy error, not a rejection of this image.
-	if report.Warnings, err = validatePluginConfigs(ctx, host, scope); err != nil {
+	// config is a policy error, not a rejection of this image, and it is
+	// reported before any registry error.
+	fail := func(err error) (*Report, error) {
+		if _, verr := plugins.validated(); verr != nil {
+			err = verr
+		}
+		cancel()
+		plugins.describing.Wait()
 		return nil, err
 	}
-
-	img, err := registry.Open(ctx, imageRef, opts.Registry)
-	if err != nil {
-		return nil, &SetupError{Err: err}
+	o := openImage(ctx, imageRef, opts.Registry)
+	if o.err != nil {
+		return fail(&SetupError{Err: o.err})
 	}
+	img, top := o.img, o.top
 	defer func() { _ = img.Close() }()
-	top, err := img.Manifest(ctx)
-	if err != nil {
-		return nil, &SetupError{Err: err}
-	}
 	if report.Manifest, err = describeManifest(top); err != nil {
-		return nil, &SetupError{Err: err}
+		return fail(&SetupError{Err: err})
+	}
+	fetchedSigs := &fetched{m: top}
+	var spec *speculation
+	if plugins.any() {
+		fetchedSigs = fetchSignatures(ctx, img, top, allFormats)
+		spec = speculate(ctx, host, report, top, fetchedSigs, scope.Requirements)
 	}
 
-	infos, formats := pluginInfos(ctx, host, scope)
-	sigs, err := collectSignatures(ctx, img, top, formats)
+	if report.Warnings, err = plugins.validated(); err != nil {
+		cancel()
+		spec.wait()
+		plugins.describing.Wait()
+		return nil, err
+	}
+	infos, formats := plugins.infos()
+	sigs, err := fetchedSigs.collect(formats)
 	if err != nil {
+		spec.wait()
 		return nil, &SetupError{Err: err}
 	}
 	report.Signatures = sigs.found
 	report.SignatureFormats = sortedFormats(formats)
-	for _, r := range scope.Requirements {
-		if r.IsPlugin() {
-			report.Requirements = append(report.Requirements, evaluatePlugin(ctx, host, report, top, sigs, infos[r.Plugin], r))
-		} else {
-			report.Requirements = append(report.Requirements, evaluateBuiltin(ctx, img, r))
-		}
-	}
+	report.Requirements = evaluateRequirements(ctx, host, img, report, top, sigs, infos, scope.Requirements, spec)
 	report.Accepted = len(report.Requirements) > 0
 	for _, r := range report.Requirements {
 		report.Accepted = report.Accepted && r.Outcome == OutcomeAccepted
@@ -103,6 +121,56 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		report.Verdict = VerdictAccepted
 	}
 	return report, nil
+}
+
+// openResult is the opened image and its top-level manifest, or why not.
+type openResult struct {
+	img *registry.Image
+	top registry.Manifest
+	err error
+}
+
+func openImage(ctx context.Context, imageRef string, opts registry.Options) openResult {
+	img, err := registry.Open(ctx, imageRef, opts)
+	if err != nil {
+		return openResult{err: err}
+	}
+	top, err := img.Manifest(ctx)
+	if err != nil {
+		_ = img.Close()
+		return openResult{err: err}
+	}
+	return openResult{img: img, top: top}
+}
+
+// evaluateRequirements evaluates every requirement, in the scope's order:
+// each plugin requirement in its own goroutine (a plugin process each, unless
+// its speculative verify stands), the built-in ones one after another (they
+// share the image source).
+func evaluateRequirements(ctx context.Context, host *protocol.Host, img *registry.Image, report *Report,
+	top registry.Manifest, sigs *collected, infos map[string]pluginInfo, reqs []policy.Requirement, spec *speculation,
+) []Requirement {
+	out := make([]Requirement, len(reqs))
+	var wg sync.WaitGroup
+	var builtins []int
+	for i, r := range reqs {
+		if !r.IsPlugin() {
+			builtins = append(builtins, i)
+			continue
+		}
+		wg.Go(func() {
+			if got, ok := spec.result(i, sigs, infos[r.Plugin]); ok {
+				out[i] = got
+				return
+			}
+			out[i] = evaluatePlugin(ctx, host, report, top, sigs, infos[r.Plugin], r)
+		})
+	}
+	for _, i := range builtins {
+		out[i] = evaluateBuiltin(ctx, img, reqs[i])
+	}
+	wg.Wait()
+	return out
 }
 
 func sortedFormats(formats map[string]bool) []string {
@@ -132,32 +200,27 @@ func readPolicy(path string) (*policy.Policy, error) {
 	return p, nil
 }
 
-// validatePluginConfigs runs validate-config for the scope's plugin
-// requirements. Errors, or a plugin that cannot answer, are a SetupError.
-func validatePluginConfigs(ctx context.Context, host *protocol.Host, scope policy.Scope) ([]Problem, error) {
-	warnings := []Problem{}
-	for _, r := range scope.Requirements {
-		if !r.IsPlugin() {
-			continue
+// configProblems turns one requirement's validate-config answer into its
+// warnings, or a SetupError when the plugin could not answer or the config is
+// invalid.
+func configProblems(r policy.Requirement, resp *protocol.ValidateConfigResponse, err error) ([]Problem, error) {
+	if err != nil {
+		var perr *protocol.PluginError
+		if errors.As(err, &perr) {
+			return nil, setupErrorf("policy %s: %s", r.Path, err)
 		}
-		resp, err := host.ValidateConfig(ctx, r.Plugin, r.Config)
-		if err != nil {
-			var perr *protocol.PluginError
-			if errors.As(err, &perr) {
-				return nil, setupErrorf("policy %s: %s", r.Path, err)
-			}
-			return nil, &SetupError{Err: err}
+		return nil, &SetupError{Err: err}
+	}
+	if !resp.Valid {
+		msgs := make([]string, len(resp.Errors))
+		for i, e := range resp.Errors {
+			msgs[i] = policy.PluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
 		}
-		if !resp.Valid {
-			msgs := make([]string, len(resp.Errors))
-			for i, e := range resp.Errors {
-				msgs[i] = policy.PluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
-			}
-			return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
-		}
-		for _, w := range resp.Warnings {
-			warnings = append(warnings, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
-		}
+		return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
+	}
+	warnings := make([]Problem, 0, len(resp.Warnings))
+	for _, w := range resp.Warnings {
+		warnings = append(warnings, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
 	}
 	return warnings, nil
 }

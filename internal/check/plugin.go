@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/internal/registry"
@@ -98,22 +99,76 @@ func sanitizeAccepted(untrusted protocol.Accepted, index int) *protocol.Accepted
 	}
 }
 
-// pluginInfos fetches the metadata of every plugin the scope names, once
-// each, and the union of the signature formats they take.
-func pluginInfos(ctx context.Context, host *protocol.Host, scope policy.Scope) (map[string]pluginInfo, map[string]bool) {
-	infos := map[string]pluginInfo{}
-	formats := map[string]bool{}
-	for _, r := range scope.Requirements {
+// pluginRuns are the plugin processes a check starts before it needs their
+// answers, all at once: validate-config for every plugin requirement of the
+// scope and metadata once per plugin.
+type pluginRuns struct {
+	reqs        []policy.Requirement
+	validating  sync.WaitGroup
+	validations []validation // by requirement index
+	describing  sync.WaitGroup
+	described   map[string]*pluginInfo
+}
+
+type validation struct {
+	resp *protocol.ValidateConfigResponse
+	err  error
+}
+
+func startPlugins(ctx context.Context, host *protocol.Host, scope policy.Scope) *pluginRuns {
+	p := &pluginRuns{
+		reqs:        scope.Requirements,
+		validations: make([]validation, len(scope.Requirements)),
+		described:   map[string]*pluginInfo{},
+	}
+	for i, r := range scope.Requirements {
 		if !r.IsPlugin() {
 			continue
 		}
-		if _, done := infos[r.Plugin]; done {
+		p.validating.Go(func() {
+			resp, err := host.ValidateConfig(ctx, r.Plugin, r.Config)
+			p.validations[i] = validation{resp: resp, err: err}
+		})
+		if _, started := p.described[r.Plugin]; !started {
+			info := &pluginInfo{}
+			p.described[r.Plugin] = info
+			p.describing.Go(func() { info.md, info.err = host.Metadata(ctx, r.Plugin) })
+		}
+	}
+	return p
+}
+
+// any says whether the scope has plugin requirements.
+func (p *pluginRuns) any() bool { return len(p.described) > 0 }
+
+// validated waits for validate-config and returns the warnings, or the
+// first requirement's error in the scope's order.
+func (p *pluginRuns) validated() ([]Problem, error) {
+	p.validating.Wait()
+	warnings := []Problem{}
+	for i, r := range p.reqs {
+		if !r.IsPlugin() {
 			continue
 		}
-		md, err := host.Metadata(ctx, r.Plugin)
-		infos[r.Plugin] = pluginInfo{md: md, err: err}
-		if err == nil {
-			for _, f := range md.SignatureFormats {
+		w, err := configProblems(r, p.validations[i].resp, p.validations[i].err)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, w...)
+	}
+	return warnings, nil
+}
+
+// infos waits for metadata and returns every plugin's, and the union of the
+// signature formats they take.
+func (p *pluginRuns) infos() (map[string]pluginInfo, map[string]bool) {
+	p.describing.Wait()
+	infos := map[string]pluginInfo{}
+	formats := map[string]bool{}
+	for name, info := range p.described {
+		infos[name] = *info
+		if info.err == nil {
+			for _, f := range info.md.SignatureFormats {
 				formats[f] = true
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 // WriteText writes the report for people: what was evaluated, then per
@@ -44,13 +46,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			what = "plugin " + req.Plugin
 		}
 		fmt.Fprintf(&b, "requirement %s (%s): %s\n", req.Path, what, req.Outcome)
-		fmt.Fprintf(&b, "  %s\n", req.Reason)
+		if !req.signaturesExplain() {
+			fmt.Fprintf(&b, "  %s\n", req.Reason)
+		}
 		for _, s := range req.Signatures {
-			verdict := "rejected"
-			if s.Accepted {
-				verdict = "accepted"
-			}
-			fmt.Fprintf(&b, "  signature [%d] %s: %s\n", s.Signature, verdict, s.Reason)
+			fmt.Fprintf(&b, "  signature [%d] %s\n", s.Signature, req.signatureLine(s))
 		}
 		if req.Outcome != OutcomeAccepted {
 			failed++
@@ -86,4 +86,66 @@ func orNone(s, none string) string {
 		return none
 	}
 	return s
+}
+
+// signaturesExplain says whether the per-signature lines say all the
+// requirement's reason says: the accepted signature names what accepted it,
+// or every signature has its own rejection. A plugin's requirement reason
+// repeats them (signature 0 accepted: ..., no signature accepted: signature
+// 0: ...), in the plugin's numbering, not the report's.
+func (req Requirement) signaturesExplain() bool {
+	switch {
+	case len(req.Signatures) == 0:
+		return false
+	case req.Outcome == OutcomeAccepted:
+		return req.AcceptedSignature != nil
+	case req.Outcome == OutcomeRejected:
+		for _, s := range req.Signatures {
+			if s.Accepted || s.Reason == protocol.NotEvaluated {
+				return false
+			}
+		}
+		return true
+	default: // failed: the failure is not any signature's
+		return false
+	}
+}
+
+// signatureLine is the verdict on one signature, after its index: what
+// accepted it (issuer and subject, or public key; the reference it names; the
+// verified time) or why not.
+func (req Requirement) signatureLine(s SignatureResult) string {
+	a := req.AcceptedSignature
+	switch {
+	case a != nil && a.Signature == s.Signature && s.Accepted:
+		var parts []string
+		if a.Subject != nil {
+			parts = append(parts, "issuer "+orNone(deref(a.Issuer), "(none)"), "subject "+*a.Subject)
+		}
+		if a.PublicKey != nil {
+			parts = append(parts, "public key "+*a.PublicKey)
+		}
+		if a.SignedReference != nil {
+			parts = append(parts, "signed reference "+*a.SignedReference)
+		} else {
+			parts = append(parts, "names no reference (digest only)")
+		}
+		if a.Time != nil {
+			parts = append(parts, "verified time "+*a.Time)
+		}
+		return "accepted: " + strings.Join(parts, ", ")
+	case s.Accepted:
+		return "accepted: " + s.Reason
+	case s.Reason == protocol.NotEvaluated:
+		return "not evaluated"
+	default:
+		return "rejected: " + s.Reason
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

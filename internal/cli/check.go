@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/policy-plugins/sigstore/internal/check"
@@ -31,9 +33,14 @@ multi-platform image the policy is evaluated on the index, as podman pull does.
 Options:
   --policy FILE         the policy (default ` + DefaultPolicyPath + `)
   --registries.d DIR    registries.d directory, for use-sigstore-attachments (default ` + DefaultRegistriesDir + `)
-  --tls-verify=BOOL     require HTTPS and verify certificates (default true)
+  --tls-verify=BOOL     require HTTPS and verify certificates, for every registry
+                        (default: true, except where registries.conf says insecure)
   --output text|json    report format (default text; json is described in docs/check-output.md)
 
+Registries are reached as podman reaches them: registries.conf
+($CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf) for
+insecure, blocked, mirrors and location rewrites, and the credentials of
+$REGISTRY_AUTH_FILE or containers/image's default auth.json.
 Plugins are found in $` + protocol.PluginDirsEnv + ` (colon-separated), then ` + protocol.DefaultPluginDir + `.
 
 Exit status: 0 accepted, 1 rejected, 2 usage, policy or registry error.
@@ -58,10 +65,20 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 
-	report, err := check.Check(context.Background(), positional[0], check.Options{
-		PolicyPath: *policyPath,
-		Registry:   registry.Options{Insecure: !*tlsVerify, RegistriesDir: *registriesDir},
+	regOpts := registry.Options{
+		RegistriesDir: *registriesDir,
+		// As podman: REGISTRY_AUTH_FILE names the auth.json, else
+		// containers/image's default search.
+		AuthFile: os.Getenv("REGISTRY_AUTH_FILE"),
+	}
+	// As podman: without --tls-verify, registries.conf's insecure decides
+	// per registry; the flag, given either way, decides for all.
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "tls-verify" {
+			regOpts.Insecure, regOpts.VerifyTLS = !*tlsVerify, *tlsVerify
+		}
 	})
+	report, err := check.Check(context.Background(), positional[0], check.Options{PolicyPath: *policyPath, Registry: regOpts})
 	if err != nil {
 		var setup *check.SetupError
 		if !errors.As(err, &setup) {

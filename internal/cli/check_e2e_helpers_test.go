@@ -21,6 +21,9 @@ import (
 type checkEnv struct {
 	addr        string // 127.0.0.1:PORT
 	registriesD string
+	// tlsFromRegistriesConf leaves --tls-verify out, so that registries.conf
+	// decides, as for podman without the flag.
+	tlsFromRegistriesConf bool
 }
 
 func newCheckEnv(t *testing.T, opts e2e.RegistryOptions) *checkEnv {
@@ -63,7 +66,14 @@ func (env *checkEnv) writeRegistriesD(t *testing.T, yaml string) string {
 // holds requirements (JSON, comma-separated), with a default that rejects.
 func (env *checkEnv) policy(t *testing.T, requirements string) string {
 	t.Helper()
-	scope, err := json.Marshal(env.addr + "/team")
+	return scopePolicy(t, env.addr+"/team", requirements)
+}
+
+// scopePolicy writes a policy.json whose scope for namespace holds
+// requirements, with a default that rejects.
+func scopePolicy(t *testing.T, namespace, requirements string) string {
+	t.Helper()
+	scope, err := json.Marshal(namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +94,16 @@ type checkResult struct {
 }
 
 // check runs `check --output FORMAT --tls-verify=false --registries.d ...
-// --policy POLICY IMAGE` in-process; the plugin runs as a real process
+// --policy POLICY IMAGE` in-process (without --tls-verify when
+// tlsFromRegistriesConf); the plugin runs as a real process
 // through the host package.
 func (env *checkEnv) check(t *testing.T, policyPath, image, format string, extra ...string) checkResult {
 	t.Helper()
-	args := append([]string{
-		"check", "--policy", policyPath, "--registries.d", env.registriesD,
-		"--tls-verify=false", "--output", format,
-	}, extra...)
+	args := []string{"check", "--policy", policyPath, "--registries.d", env.registriesD, "--output", format}
+	if !env.tlsFromRegistriesConf {
+		args = append(args, "--tls-verify=false")
+	}
+	args = append(args, extra...)
 	args = append(args, image)
 	var stdout, stderr bytes.Buffer
 	r := checkResult{status: Run(args, strings.NewReader(""), &stdout, &stderr)}

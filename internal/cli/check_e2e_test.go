@@ -61,6 +61,13 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 		if a := r.requirement(t, 0).AcceptedSignature; a == nil || a.PublicKey == nil || !strings.HasPrefix(*a.PublicKey, "sha256:") {
 			t.Errorf("accepted signature %+v, want a key signature", a)
 		}
+
+		// One line per signature verdict, saying what accepted it.
+		text := env.check(t, policy, img.Ref, "text")
+		text.want(t, ExitOK, text.stdout, "  signature [0] accepted: public key sha256:", ", signed reference "+img.Repository)
+		if n := strings.Count(text.stdout, "signature [0]") + strings.Count(text.stdout, "signature 0"); n != 1 {
+			t.Errorf("signature 0's verdict is said %d times, want once per requirement:\n%s", n, text.stdout)
+		}
 	})
 
 	t.Run("a scope of built-in requirements only is containers/image's verdict", func(t *testing.T) {

@@ -120,7 +120,7 @@ func (b *lockedBuffer) String() string {
 }
 
 // startRegistryProcess starts `bin serve config` and waits up to 15 s for
-// http://addr/v2/ to answer 200. It returns a function that stops it.
+// http://addr/v2/ to answer 200 (or 401). It returns a function that stops it.
 func startRegistryProcess(bin, config, addr string) (stop func(), err error) {
 	var output lockedBuffer
 	cmd := exec.Command(bin, "serve", config)
@@ -153,7 +153,8 @@ func startRegistryProcess(bin, config, addr string) (stop func(), err error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/", nil)
 		if resp, err := client.Do(req); err == nil {
 			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// 401: a registry with auth (authregistry.go) is up too.
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return stop, nil
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/docker"
@@ -21,6 +22,11 @@ type Image struct {
 	sys  *types.SystemContext
 	ref  types.ImageReference
 	src  types.ImageSource
+
+	// The referrers clients, made on first use (see referrersSources).
+	sourcesOnce sync.Once
+	sources     []referrersSource
+	sourcesErr  error
 }
 
 // Manifest is a manifest exactly as the registry served it.

@@ -12,35 +12,33 @@
 // Build with the tag containers_image_openpgp to stay free of cgo.
 package registry
 
-import (
-	"crypto/tls"
-	"errors"
-	"fmt"
-	"net/http"
-
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"go.podman.io/image/v5/docker/reference"
-	"go.podman.io/image/v5/pkg/docker/config"
-	"go.podman.io/image/v5/types"
-)
+import "go.podman.io/image/v5/types"
 
 // Options says how to reach registries. The zero value uses TLS and the
 // host's containers configuration, like podman without flags.
 type Options struct {
-	// Insecure allows plain HTTP and skips TLS certificate verification, like
-	// podman's --tls-verify=false. Meant for loopback test registries.
+	// Insecure allows plain HTTP and skips TLS certificate verification for
+	// every registry, like podman's --tls-verify=false. Without it,
+	// registries.conf's insecure decides, per registry and mirror.
 	Insecure bool
+	// VerifyTLS requires HTTPS with verified certificates for every registry,
+	// even one registries.conf marks insecure, like podman's explicit
+	// --tls-verify=true. Insecure wins when both are set.
+	VerifyTLS bool
 	// RegistriesDir is the registries.d directory (use-sigstore-attachments,
 	// lookaside); empty means containers/image's default,
 	// /etc/containers/registries.d.
 	RegistriesDir string
-	// RegistriesConf is a registries.conf file (mirrors, blocked registries);
-	// empty means containers/image's default.
+	// RegistriesConf is a registries.conf file (insecure, blocked, mirrors,
+	// location rewrites), which drives both the manifest and attachment
+	// fetches and the referrers lookup; empty means containers/image's default
+	// (CONTAINERS_REGISTRIES_CONF, /etc/containers/registries.conf and its
+	// drop-ins).
 	RegistriesConf string
 	// AuthFile is a containers auth.json; empty means containers/image's
-	// default search (REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json, ...).
+	// default search (${XDG_RUNTIME_DIR}/containers/auth.json,
+	// $HOME/.docker/config.json, ...). containers/image itself does not read
+	// REGISTRY_AUTH_FILE: commands set AuthFile from it, as podman does.
 	AuthFile string
 	// UserAgent is sent to registries; empty means "containers-policy-sigstore".
 	UserAgent string
@@ -61,62 +59,11 @@ func (o Options) systemContext() *types.SystemContext {
 		AuthFilePath:             o.AuthFile,
 		DockerRegistryUserAgent:  o.userAgent(),
 	}
-	if o.Insecure {
+	switch {
+	case o.Insecure:
 		sys.DockerInsecureSkipTLSVerify = types.OptionalBoolTrue
+	case o.VerifyTLS:
+		sys.DockerInsecureSkipTLSVerify = types.OptionalBoolFalse
 	}
 	return sys
-}
-
-// errPlainHTTP is returned for a plain-HTTP request without Options.Insecure.
-var errPlainHTTP = errors.New("refusing plain HTTP to a registry without the insecure option")
-
-// httpsOnly refuses plain-HTTP requests. go-containerregistry falls back to
-// HTTP on its own for loopback and RFC 1918 addresses; containers/image does
-// not, and the two must agree on what they talk to.
-type httpsOnly struct{ next http.RoundTripper }
-
-func (h httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "https" {
-		return nil, fmt.Errorf("%s: %w", req.URL.Redacted(), errPlainHTTP)
-	}
-	return h.next.RoundTrip(req)
-}
-
-// remoteOptions are the go-containerregistry options for repository repo of
-// the image named ref: the same credentials containers/image would use, and
-// the same TLS policy.
-func (o Options) remoteOptions(sys *types.SystemContext, ref reference.Named) ([]remote.Option, error) {
-	creds, err := config.GetCredentialsForRef(sys, ref)
-	if err != nil {
-		return nil, fmt.Errorf("looking up credentials for %s: %w", reference.Domain(ref), err)
-	}
-	auth := authn.Anonymous
-	if creds != (types.DockerAuthConfig{}) {
-		auth = authn.FromConfig(authn.AuthConfig{
-			Username:      creds.Username,
-			Password:      creds.Password,
-			IdentityToken: creds.IdentityToken,
-		})
-	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	var transport http.RoundTripper = base
-	if o.Insecure {
-		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // Options.Insecure asks for it.
-	} else {
-		transport = httpsOnly{next: base}
-	}
-	return []remote.Option{
-		remote.WithAuth(auth),
-		remote.WithTransport(transport),
-		remote.WithUserAgent(o.userAgent()),
-	}, nil
-}
-
-// nameOptions are the go-containerregistry name options matching o.
-func (o Options) nameOptions() []name.Option {
-	opts := []name.Option{name.StrictValidation}
-	if o.Insecure {
-		opts = append(opts, name.Insecure)
-	}
-	return opts
 }

@@ -10,13 +10,11 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	ggcrtypes "github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
-	"go.podman.io/image/v5/docker/reference"
 )
 
 // Limits on what Bundles reads; exceeding one is an error (fail closed).
@@ -70,19 +68,17 @@ func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("manifest digest %q: %w", d, err)
 	}
-	named := img.ref.DockerReference()
-	repo, err := name.NewRepository(reference.Domain(named)+"/"+reference.Path(named), img.opts.nameOptions()...)
-	if err != nil {
-		return nil, fmt.Errorf("repository of %s: %w", named.Name(), err)
-	}
-	remoteOpts, err := img.opts.remoteOptions(img.sys, named)
+	sources, err := img.referrersSources()
 	if err != nil {
 		return nil, err
 	}
-	remoteOpts = append(remoteOpts, remote.WithContext(ctx))
-	subject := repo.Digest(d.String())
+	src, err := chooseSource(ctx, sources, d.String())
+	if err != nil {
+		return nil, fmt.Errorf("listing referrers of %s@%s: %w", img.ref.DockerReference().Name(), d, err)
+	}
+	subject := src.repo.Digest(d.String())
 
-	index, err := remote.Referrers(subject, remoteOpts...)
+	index, err := remote.Referrers(subject, remote.Reuse(src.puller), remote.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
 	}
@@ -101,7 +97,7 @@ func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error
 			continue
 		}
 		seen[desc.Digest] = true
-		b, err := fetchBundle(repo, d, desc, remoteOpts)
+		b, err := fetchBundle(ctx, src, d, desc)
 		if errors.Is(err, errReferrerGone) {
 			continue
 		}
@@ -119,7 +115,7 @@ func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error
 var errReferrerGone = errors.New("referrer manifest not found")
 
 // fetchBundle fetches and checks the bundle referrer desc of subject.
-func fetchBundle(repo name.Repository, subject digest.Digest, desc v1.Descriptor, opts []remote.Option) (Bundle, error) {
+func fetchBundle(ctx context.Context, src *referrersSource, subject digest.Digest, desc v1.Descriptor) (Bundle, error) {
 	if desc.MediaType != ggcrtypes.OCIManifestSchema1 {
 		return Bundle{}, fmt.Errorf("media type %q, want %s", desc.MediaType, ggcrtypes.OCIManifestSchema1)
 	}
@@ -127,7 +123,7 @@ func fetchBundle(repo name.Repository, subject digest.Digest, desc v1.Descriptor
 		return Bundle{}, fmt.Errorf("manifest size %d, want 1 to %d", desc.Size, maxReferrerManifestSize)
 	}
 	// remote.Get checks the manifest against the digest it is fetched by.
-	got, err := remote.Get(repo.Digest(desc.Digest.String()), opts...)
+	got, err := src.puller.Get(ctx, src.repo.Digest(desc.Digest.String()))
 	if terr := (*transport.Error)(nil); errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 		return Bundle{}, errReferrerGone
 	}
@@ -158,7 +154,7 @@ func fetchBundle(repo name.Repository, subject digest.Digest, desc v1.Descriptor
 	if string(layer.MediaType) != desc.ArtifactType {
 		return Bundle{}, fmt.Errorf("layer media type %q, want %q", layer.MediaType, desc.ArtifactType)
 	}
-	untrustedBundle, err := fetchBlob(repo, layer, MaxBundleSize, opts)
+	untrustedBundle, err := fetchBlob(ctx, src, layer, MaxBundleSize)
 	if err != nil {
 		return Bundle{}, fmt.Errorf("bundle %s: %w", layer.Digest, err)
 	}
@@ -168,16 +164,16 @@ func fetchBundle(repo name.Repository, subject digest.Digest, desc v1.Descriptor
 	return Bundle{MediaType: desc.ArtifactType, JSON: untrustedBundle, Referrer: digest.Digest(desc.Digest.String())}, nil
 }
 
-// fetchBlob reads blob desc of repo, at most limit bytes, and checks its
+// fetchBlob reads blob desc of the source's repository, at most limit bytes, and checks its
 // size and sha256 digest.
-func fetchBlob(repo name.Repository, desc v1.Descriptor, limit int64, opts []remote.Option) ([]byte, error) {
+func fetchBlob(ctx context.Context, src *referrersSource, desc v1.Descriptor, limit int64) ([]byte, error) {
 	if desc.Digest.Algorithm != "sha256" {
 		return nil, fmt.Errorf("digest algorithm %q, want sha256", desc.Digest.Algorithm)
 	}
 	if desc.Size <= 0 || desc.Size > limit {
 		return nil, fmt.Errorf("size %d, want 1 to %d", desc.Size, limit)
 	}
-	layer, err := remote.Layer(repo.Digest(desc.Digest.String()), opts...)
+	layer, err := src.puller.Layer(ctx, src.repo.Digest(desc.Digest.String()))
 	if err != nil {
 		return nil, err
 	}
