@@ -58,8 +58,7 @@ var sigstoreMessages = []struct {
 		return "certificate has no valid signed certificate timestamp (SCT) from a trusted CT log: " + msg
 	}},
 	{message: "artifact does not match digest", explain: func(_ root.TrustedMaterial, u *untrustedBundle, _ string) string {
-		untrustedDigest := hex.EncodeToString(u.GetMessageSignature().GetMessageDigest().GetDigest())
-		return fmt.Sprintf("bundle's message signature is for digest sha256:%s, not this manifest", untrustedDigest)
+		return fmt.Sprintf("bundle's message signature is for digest %s, not this manifest", describeHashOutput(u.GetMessageSignature().GetMessageDigest()))
 	}},
 	{message: "digest does not match any digest in statement", explain: noSubject},
 	{message: "digests does not match digests in statement", explain: noSubject},
