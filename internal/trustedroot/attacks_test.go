@@ -1,0 +1,210 @@
+package trustedroot
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// Each attack runs against a client that has already installed a trusted root
+// from the repository, so that "refused" also means "and the file it had stays".
+func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
+	tests := []struct {
+		name string
+		// prepare runs before the files are captured: a legitimate release the
+		// client installs, so that there is something to roll back to.
+		prepare func(t *testing.T, env *testEnv)
+		attack  func(t *testing.T, env *testEnv)
+		want    string
+	}{
+		{
+			name: "a replayed older timestamp is a rollback",
+			prepare: func(t *testing.T, env *testEnv) {
+				old := env.repo.file("/timestamp.json")
+				env.repo.release(env.second(t))
+				env.mustUpdate(t)
+				env.replayed = old
+			},
+			attack: func(t *testing.T, env *testEnv) { env.repo.put("/timestamp.json", env.replayed) },
+			want:   "new timestamp version 1 must be >= 2",
+		},
+		{
+			name:    "a timestamp naming an older snapshot is a rollback",
+			prepare: releaseSecond,
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.timestamp.Signed.Meta["snapshot.json"] = metadata.MetaFile(1)
+				env.repo.publishTimestamp()
+			},
+			want: "new snapshot version 1 must be >= 2",
+		},
+		{
+			name:    "a snapshot naming older targets is a rollback",
+			prepare: releaseSecond,
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(1)
+				env.repo.publishSnapshot()
+			},
+			want: "expected targets.json version 1, got 2", // go-tuf: the new snapshot lists 1, the trusted one 2
+		},
+		{
+			name: "an expired timestamp is a freeze",
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.timestamp.Signed.Expires = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+				env.repo.publishTimestamp()
+			},
+			want: "timestamp.json is expired",
+		},
+		{
+			name: "an expired snapshot is a freeze",
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.snapshot.Signed.Expires = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+				env.repo.publishSnapshot()
+			},
+			want: "snapshot.json is expired",
+		},
+		{
+			name: "a snapshot other than the one the timestamp pins is mix-and-match",
+			attack: func(t *testing.T, env *testEnv) {
+				r := env.repo
+				r.snapshot.Signed.Version++
+				genuine := sign(t, r.snapshot, r.keys[metadata.SNAPSHOT])
+				pinned := metadata.MetaFile(r.snapshot.Signed.Version)
+				sum := sha256.Sum256(genuine)
+				pinned.Length, pinned.Hashes = int64(len(genuine)), metadata.Hashes{"sha256": sum[:]}
+				r.timestamp.Signed.Meta["snapshot.json"] = pinned
+				r.publishTimestamp()
+				// Same version, validly signed, different content: not the snapshot
+				// this timestamp vouches for.
+				r.snapshot.Signed.Expires = r.snapshot.Signed.Expires.Add(time.Hour)
+				r.put(fmt.Sprintf("/%d.snapshot.json", r.snapshot.Signed.Version), sign(t, r.snapshot, r.keys[metadata.SNAPSHOT]))
+			},
+			want: "length/hash verification error",
+		},
+		{
+			name: "an older snapshot served under the version the timestamp names is mix-and-match",
+			attack: func(t *testing.T, env *testEnv) {
+				old := env.repo.file("/1.snapshot.json")
+				env.repo.publishSnapshot()
+				env.repo.put("/2.snapshot.json", old)
+			},
+			want: "expected 2, got 1",
+		},
+		{
+			name: "a target whose hash does not match the signed targets",
+			attack: func(t *testing.T, env *testEnv) {
+				path := env.releaseTampered(t, func(b []byte) []byte { b[len(b)/2] ^= 1; return b })
+				_ = path
+			},
+			want: "length/hash verification error",
+		},
+		{
+			name: "a target shorter than the signed length",
+			attack: func(t *testing.T, env *testEnv) {
+				env.releaseTampered(t, func(b []byte) []byte { return b[:len(b)-1] })
+			},
+			want: "length/hash verification error",
+		},
+		{
+			name: "a target longer than the signed length",
+			attack: func(t *testing.T, env *testEnv) {
+				env.releaseTampered(t, func(b []byte) []byte { return append(b, ' ') })
+			},
+			want: "download length mismatch",
+		},
+		{
+			name: "a timestamp signed by a key the root does not list",
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.keys[metadata.TIMESTAMP] = []ed25519Key{newKey(t)}
+				env.repo.publishTimestamp()
+			},
+			want: "Verifying timestamp failed, not enough signatures",
+		},
+		{
+			name: "a target that is not a trusted root",
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.release([]byte(`{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"`))
+			},
+			want: "not a Sigstore trusted root",
+		},
+		{
+			name: "a trusted root without a Fulcio CA",
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.release(env.variant(t, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
+					return root.NewTrustedRoot(root.TrustedRootMediaType01, nil, tr.CTLogs(), tr.TimestampingAuthorities(), tr.RekorLogs())
+				}))
+			},
+			want: "no Fulcio certificate authority",
+		},
+		{
+			name: "a trusted root without a transparency log",
+			attack: func(t *testing.T, env *testEnv) {
+				env.repo.release(env.variant(t, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
+					return root.NewTrustedRoot(root.TrustedRootMediaType01, tr.FulcioCertificateAuthorities(), tr.CTLogs(), tr.TimestampingAuthorities(), nil)
+				}))
+			},
+			want: "no transparency log",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t)
+			env.mustUpdate(t)
+			if tt.prepare != nil {
+				tt.prepare(t, env)
+			}
+			before := env.files(t)
+			tt.attack(t, env)
+			_, err := env.update(t)
+			assertRefused(t, err, tt.want)
+			env.assertIntact(t, before)
+		})
+	}
+}
+
+// releaseSecond publishes a second trusted root, which the client installs.
+func releaseSecond(t *testing.T, env *testEnv) {
+	env.repo.release(env.second(t))
+	if res := env.mustUpdate(t); !res.Changed {
+		t.Fatal("the second release was not installed")
+	}
+}
+
+// second is a trusted root different from the first: one more Rekor log.
+func (env *testEnv) second(t testing.TB) []byte {
+	t.Helper()
+	return withExtraRekorLog(t, env.first, newRekorLog(t, "rekor2.fixture.test"))
+}
+
+// variant is the first trusted root changed by f.
+func (env *testEnv) variant(t testing.TB, f func(*root.TrustedRoot) (*root.TrustedRoot, error)) []byte {
+	t.Helper()
+	tr, err := root.NewTrustedRootFromJSON(env.first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := out.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// releaseTampered releases a second trusted root correctly signed, then serves
+// tamper's version of the target bytes in its place.
+func (env *testEnv) releaseTampered(t testing.TB, tamper func([]byte) []byte) string {
+	t.Helper()
+	second := env.second(t)
+	env.repo.release(second)
+	sum := sha256.Sum256(second)
+	path := fmt.Sprintf("/targets/%x.%s", sum, TargetName)
+	env.repo.put(path, tamper(append([]byte(nil), second...)))
+	return path
+}
