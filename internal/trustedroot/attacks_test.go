@@ -1,6 +1,7 @@
 package trustedroot
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/policy-plugins/sigstore/internal/tuftest"
 )
 
 // Each attack runs against a client that has already installed a trusted root
@@ -24,20 +27,20 @@ func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "a replayed older timestamp is a rollback",
 			prepare: func(t *testing.T, env *testEnv) {
-				old := env.repo.file("/timestamp.json")
-				env.repo.release(env.second(t))
+				old := env.repo.File("/timestamp.json")
+				env.repo.Release(env.second(t))
 				env.mustUpdate(t)
 				env.replayed = old
 			},
-			attack: func(t *testing.T, env *testEnv) { env.repo.put("/timestamp.json", env.replayed) },
+			attack: func(t *testing.T, env *testEnv) { env.repo.Put("/timestamp.json", env.replayed) },
 			want:   "new timestamp version 1 must be >= 2",
 		},
 		{
 			name:    "a timestamp naming an older snapshot is a rollback",
 			prepare: releaseSecond,
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.timestamp.Signed.Meta["snapshot.json"] = metadata.MetaFile(1)
-				env.repo.publishTimestamp()
+				env.repo.Timestamp.Signed.Meta["snapshot.json"] = metadata.MetaFile(1)
+				env.repo.PublishTimestamp()
 			},
 			want: "new snapshot version 1 must be >= 2",
 		},
@@ -45,24 +48,24 @@ func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
 			name:    "a snapshot naming older targets is a rollback",
 			prepare: releaseSecond,
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(1)
-				env.repo.publishSnapshot()
+				env.repo.Snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(1)
+				env.repo.PublishSnapshot()
 			},
 			want: "expected targets.json version 1, got 2", // go-tuf: the new snapshot lists 1, the trusted one 2
 		},
 		{
 			name: "an expired timestamp is a freeze",
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.timestamp.Signed.Expires = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-				env.repo.publishTimestamp()
+				env.repo.Timestamp.Signed.Expires = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+				env.repo.PublishTimestamp()
 			},
 			want: "timestamp.json is expired",
 		},
 		{
 			name: "an expired snapshot is a freeze",
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.snapshot.Signed.Expires = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-				env.repo.publishSnapshot()
+				env.repo.Snapshot.Signed.Expires = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+				env.repo.PublishSnapshot()
 			},
 			want: "snapshot.json is expired",
 		},
@@ -70,26 +73,26 @@ func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
 			name: "a snapshot other than the one the timestamp pins is mix-and-match",
 			attack: func(t *testing.T, env *testEnv) {
 				r := env.repo
-				r.snapshot.Signed.Version++
-				genuine := sign(t, r.snapshot, r.keys[metadata.SNAPSHOT])
-				pinned := metadata.MetaFile(r.snapshot.Signed.Version)
+				r.Snapshot.Signed.Version++
+				genuine := tuftest.Sign(t, r.Snapshot, r.Keys[metadata.SNAPSHOT])
+				pinned := metadata.MetaFile(r.Snapshot.Signed.Version)
 				sum := sha256.Sum256(genuine)
 				pinned.Length, pinned.Hashes = int64(len(genuine)), metadata.Hashes{"sha256": sum[:]}
-				r.timestamp.Signed.Meta["snapshot.json"] = pinned
-				r.publishTimestamp()
+				r.Timestamp.Signed.Meta["snapshot.json"] = pinned
+				r.PublishTimestamp()
 				// Same version, validly signed, different content: not the snapshot
 				// this timestamp vouches for.
-				r.snapshot.Signed.Expires = r.snapshot.Signed.Expires.Add(time.Hour)
-				r.put(fmt.Sprintf("/%d.snapshot.json", r.snapshot.Signed.Version), sign(t, r.snapshot, r.keys[metadata.SNAPSHOT]))
+				r.Snapshot.Signed.Expires = r.Snapshot.Signed.Expires.Add(time.Hour)
+				r.Put(fmt.Sprintf("/%d.snapshot.json", r.Snapshot.Signed.Version), tuftest.Sign(t, r.Snapshot, r.Keys[metadata.SNAPSHOT]))
 			},
 			want: "length/hash verification error",
 		},
 		{
 			name: "an older snapshot served under the version the timestamp names is mix-and-match",
 			attack: func(t *testing.T, env *testEnv) {
-				old := env.repo.file("/1.snapshot.json")
-				env.repo.publishSnapshot()
-				env.repo.put("/2.snapshot.json", old)
+				old := env.repo.File("/1.snapshot.json")
+				env.repo.PublishSnapshot()
+				env.repo.Put("/2.snapshot.json", old)
 			},
 			want: "expected 2, got 1",
 		},
@@ -118,22 +121,22 @@ func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "a timestamp signed by a key the root does not list",
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.keys[metadata.TIMESTAMP] = []ed25519Key{newKey(t)}
-				env.repo.publishTimestamp()
+				env.repo.Keys[metadata.TIMESTAMP] = []ed25519.PrivateKey{tuftest.NewKey(t)}
+				env.repo.PublishTimestamp()
 			},
 			want: "Verifying timestamp failed, not enough signatures",
 		},
 		{
 			name: "a target that is not a trusted root",
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.release([]byte(`{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"`))
+				env.repo.Release([]byte(`{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"`))
 			},
 			want: "not a Sigstore trusted root",
 		},
 		{
 			name: "a trusted root without a Fulcio CA",
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.release(env.variant(t, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
+				env.repo.Release(env.variant(t, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
 					return root.NewTrustedRoot(root.TrustedRootMediaType01, nil, tr.CTLogs(), tr.TimestampingAuthorities(), tr.RekorLogs())
 				}))
 			},
@@ -142,7 +145,7 @@ func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "a trusted root without a transparency log",
 			attack: func(t *testing.T, env *testEnv) {
-				env.repo.release(env.variant(t, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
+				env.repo.Release(env.variant(t, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
 					return root.NewTrustedRoot(root.TrustedRootMediaType01, tr.FulcioCertificateAuthorities(), tr.CTLogs(), tr.TimestampingAuthorities(), nil)
 				}))
 			},
@@ -167,7 +170,7 @@ func TestAttacksAreRefusedAndLeaveTheFileIntact(t *testing.T) {
 
 // releaseSecond publishes a second trusted root, which the client installs.
 func releaseSecond(t *testing.T, env *testEnv) {
-	env.repo.release(env.second(t))
+	env.repo.Release(env.second(t))
 	if res := env.mustUpdate(t); !res.Changed {
 		t.Fatal("the second release was not installed")
 	}
@@ -202,9 +205,9 @@ func (env *testEnv) variant(t testing.TB, f func(*root.TrustedRoot) (*root.Trust
 func (env *testEnv) releaseTampered(t testing.TB, tamper func([]byte) []byte) string {
 	t.Helper()
 	second := env.second(t)
-	env.repo.release(second)
+	env.repo.Release(second)
 	sum := sha256.Sum256(second)
 	path := fmt.Sprintf("/targets/%x.%s", sum, TargetName)
-	env.repo.put(path, tamper(append([]byte(nil), second...)))
+	env.repo.Put(path, tamper(append([]byte(nil), second...)))
 	return path
 }

@@ -2,9 +2,8 @@ package trustedroot
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ed25519"
 	"context"
+	"crypto"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/policy-plugins/sigstore/internal/fixture"
+	"github.com/policy-plugins/sigstore/internal/tuftest"
 )
 
 var (
@@ -41,7 +41,7 @@ func testInstance(t testing.TB) *fixture.Instance {
 // never the public-good defaults.
 type testEnv struct {
 	in   *fixture.Instance
-	repo *tufRepo
+	repo *tuftest.Repo
 	opts Options
 	// first is the trusted_root.json the repository publishes first.
 	first []byte
@@ -56,15 +56,15 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := newTUFRepo(t, first)
+	repo := tuftest.New(t, first)
 	dir := t.TempDir()
 	return &testEnv{
 		in:    in,
 		repo:  repo,
 		first: first,
 		opts: Options{
-			Mirror:   repo.url(),
-			Root:     repo.rootJSON(),
+			Mirror:   repo.URL(),
+			Root:     repo.RootJSON(),
 			CacheDir: filepath.Join(dir, "var", "tuf"),
 			Output:   filepath.Join(dir, "etc", "trusted_root.json"),
 			Timeout:  5 * time.Second,
@@ -178,8 +178,6 @@ func withExtraRekorLog(t testing.TB, trustedRoot []byte, log *fixture.RekorLog) 
 	}
 	return data
 }
-
-type ed25519Key = ed25519.PrivateKey
 
 func newRekorLog(t testing.TB, host string) *fixture.RekorLog {
 	t.Helper()

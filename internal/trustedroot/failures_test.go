@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,7 +29,7 @@ func TestFailuresLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "the server answers 500",
 			run: func(t *testing.T, env *testEnv) error {
-				env.repo.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+				env.repo.SetIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 					if r.URL.Path != "/timestamp.json" {
 						return false
 					}
@@ -43,7 +44,7 @@ func TestFailuresLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "the server stalls past the timeout",
 			run: func(t *testing.T, env *testEnv) error {
-				env.repo.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+				env.repo.SetIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 					if r.URL.Path != "/timestamp.json" {
 						return false
 					}
@@ -66,7 +67,7 @@ func TestFailuresLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "the output directory is not writable",
 			run: func(t *testing.T, env *testEnv) error {
-				env.repo.release(env.second(t))
+				env.repo.Release(env.second(t))
 				dir := filepath.Dir(env.opts.Output)
 				if err := os.Chmod(dir, 0o555); err != nil {
 					t.Fatal(err)
@@ -81,7 +82,7 @@ func TestFailuresLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "the disk is full",
 			run: func(t *testing.T, env *testEnv) error {
-				env.repo.release(env.second(t))
+				env.repo.Release(env.second(t))
 				fillDisk(t, 4096)
 				_, err := env.update(t)
 				return err
@@ -91,7 +92,7 @@ func TestFailuresLeaveTheFileIntact(t *testing.T) {
 		{
 			name: "another update holds the lock past the timeout",
 			run: func(t *testing.T, env *testEnv) error {
-				env.repo.release(env.second(t))
+				env.repo.Release(env.second(t))
 				unlock, err := lock(context.Background(), env.opts.CacheDir)
 				if err != nil {
 					t.Fatal(err)
@@ -179,7 +180,7 @@ func (f *fullDisk) Write(p []byte) (int, error) {
 func TestConcurrentRunsDoNotInterleave(t *testing.T) {
 	env := newTestEnv(t)
 	// Slow the first step of the workflow so that both runs are in flight at once.
-	env.repo.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+	env.repo.SetIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 		time.Sleep(50 * time.Millisecond)
 		return false
 	})
@@ -199,9 +200,9 @@ func TestConcurrentRunsDoNotInterleave(t *testing.T) {
 	if results[0].Changed == results[1].Changed {
 		t.Errorf("changed: %v and %v, want exactly one run to install the root", results[0].Changed, results[1].Changed)
 	}
-	got := env.repo.takeRequests()
+	got := env.repo.TakeRequests()
 	if len(got) != 5+2 || got[5] != "/2.root.json" || got[6] != "/timestamp.json" {
-		t.Errorf("requests %s: want one full workflow, then /2.root.json /timestamp.json", paths(got))
+		t.Errorf("requests %s: want one full workflow, then /2.root.json /timestamp.json", strings.Join(got, " "))
 	}
 	env.assertIntact(t, env.files(t))
 	data, err := os.ReadFile(env.opts.Output)

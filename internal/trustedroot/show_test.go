@@ -52,7 +52,7 @@ func TestShowReportsTheTUFStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expires := env.repo.timestamp.Signed.Expires
+	expires := env.repo.Timestamp.Signed.Expires
 	for _, tt := range []struct {
 		name string
 		now  time.Time

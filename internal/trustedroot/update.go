@@ -172,9 +172,9 @@ func fetchTarget(opts Options) ([]byte, *metadata.TimestampType, error) {
 // classify separates what TUF refused from what merely failed.
 func classify(err error) error {
 	for _, refused := range []error{
-		&metadata.ErrRepository{},            // signatures, versions, expiry, hashes
+		&metadata.ErrRepository{},             // signatures, versions, expiry, hashes
 		&metadata.ErrDownloadLengthMismatch{}, // more bytes than signed metadata allows
-		&metadata.ErrValue{},                 // metadata that does not parse as TUF
+		&metadata.ErrValue{},                  // metadata that does not parse as TUF
 		&metadata.ErrType{},
 	} {
 		if errors.Is(err, refused) {

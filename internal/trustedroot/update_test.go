@@ -41,17 +41,17 @@ func TestFirstUpdateWritesTheVerifiedTarget(t *testing.T) {
 		t.Fatalf("status: %v, %v", status, err)
 	}
 	if !status.Describes(got) || status.Repository != env.opts.Mirror || status.TimestampVersion != 1 ||
-		!status.TimestampExpires.Equal(env.repo.timestamp.Signed.Expires) {
-		t.Errorf("status %+v does not describe the update (timestamp expires %v)", status, env.repo.timestamp.Signed.Expires)
+		!status.TimestampExpires.Equal(env.repo.Timestamp.Signed.Expires) {
+		t.Errorf("status %+v does not describe the update (timestamp expires %v)", status, env.repo.Timestamp.Signed.Expires)
 	}
 }
 
 func TestUnchangedRunFetchesOnlyTheNextRootAndTimestamp(t *testing.T) {
 	env := newTestEnv(t)
 	env.mustUpdate(t)
-	first := env.repo.takeRequests()
+	first := env.repo.TakeRequests()
 	if want := []string{"/2.root.json", "/timestamp.json", "/1.snapshot.json", "/1.targets.json"}; !slices.Equal(first[:4], want) {
-		t.Errorf("first run requested %s, want %s then the target", paths(first), paths(want))
+		t.Errorf("first run requested %s, want %s then the target", strings.Join(first, " "), strings.Join(want, " "))
 	}
 	before := env.files(t)
 	res := env.mustUpdate(t)
@@ -60,8 +60,8 @@ func TestUnchangedRunFetchesOnlyTheNextRootAndTimestamp(t *testing.T) {
 	}
 	// The TUF client workflow with a current cache: look for a newer root, then
 	// the timestamp, whose unchanged version means nothing else is fetched.
-	if got, want := env.repo.takeRequests(), []string{"/2.root.json", "/timestamp.json"}; !slices.Equal(got, want) {
-		t.Errorf("second run requested %s, want %s", paths(got), paths(want))
+	if got, want := env.repo.TakeRequests(), []string{"/2.root.json", "/timestamp.json"}; !slices.Equal(got, want) {
+		t.Errorf("second run requested %s, want %s", strings.Join(got, " "), strings.Join(want, " "))
 	}
 	if after := env.files(t); !bytes.Equal(before.output, after.output) {
 		t.Error("an unchanged target rewrote the output")
@@ -71,31 +71,31 @@ func TestUnchangedRunFetchesOnlyTheNextRootAndTimestamp(t *testing.T) {
 func TestRootRotationWithChangedThreshold(t *testing.T) {
 	env := newTestEnv(t)
 	env.mustUpdate(t)
-	env.repo.takeRequests()
+	env.repo.TakeRequests()
 
 	// Root v2: three new root keys, any two of which sign.
-	env.repo.rotateRoot(metadata.ROOT, 3, 2)
-	env.repo.publishTimestamp()
+	env.repo.RotateRoot(metadata.ROOT, 3, 2)
+	env.repo.PublishTimestamp()
 	res := env.mustUpdate(t)
 	if res.Changed {
 		t.Errorf("a root rotation alone changed the trusted root: %q", res.Changes)
 	}
-	if got := env.repo.takeRequests(); !slices.Equal(got[:3], []string{"/2.root.json", "/3.root.json", "/timestamp.json"}) {
-		t.Errorf("requests %s do not walk the root versions", paths(got))
+	if got := env.repo.TakeRequests(); !slices.Equal(got[:3], []string{"/2.root.json", "/3.root.json", "/timestamp.json"}) {
+		t.Errorf("requests %s do not walk the root versions", strings.Join(got, " "))
 	}
 
 	// The next run starts from the cached root v2: it asks for v3 only.
 	env.mustUpdate(t)
-	if got := env.repo.takeRequests(); got[0] != "/3.root.json" {
+	if got := env.repo.TakeRequests(); got[0] != "/3.root.json" {
 		t.Errorf("after a rotation the client asked for %s first, want /3.root.json", got[0])
 	}
 
 	// Root v3 signed by one of v2's three root keys (and its own): below the
 	// threshold of two that v2 set, so TUF refuses it.
 	before := env.files(t)
-	v2keys := env.repo.keys[metadata.ROOT]
-	env.repo.keys[metadata.ROOT] = v2keys[:1]
-	env.repo.rotateRoot(metadata.SNAPSHOT, 1, 1)
+	v2keys := env.repo.Keys[metadata.ROOT]
+	env.repo.Keys[metadata.ROOT] = v2keys[:1]
+	env.repo.RotateRoot(metadata.SNAPSHOT, 1, 1)
 	_, err := env.update(t)
 	assertRefused(t, err, "Verifying root failed, not enough signatures")
 	env.assertIntact(t, before)

@@ -65,7 +65,7 @@ func TestTargetsUpdateWithANewRekorKeyMakesVerifyAccept(t *testing.T) {
 	if resp := verify(); resp.Verdict != protocol.VerdictReject {
 		t.Fatalf("before the update: verdict %s (%s), want reject: the log is not trusted yet", resp.Verdict, resp.Reason)
 	}
-	env.repo.release(withExtraRekorLog(t, env.first, newLog))
+	env.repo.Release(withExtraRekorLog(t, env.first, newLog))
 	res := env.mustUpdate(t)
 	if len(res.Changes) != 1 || !strings.HasPrefix(res.Changes[0], "transparency log added: https://rekor-next.fixture.test ") {
 		t.Errorf("changes %q, want one line adding the new log", res.Changes)

@@ -1,4 +1,6 @@
-package trustedroot
+// Package tuftest serves a TUF repository for tests: real go-tuf metadata,
+// signed with real keys, over HTTP on 127.0.0.1, which attacks can alter.
+package tuftest
 
 import (
 	"crypto"
@@ -8,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,17 +18,20 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
-// tufRepo is a TUF repository made with go-tuf's metadata API and served over
+// TargetName is the target the repository publishes the trusted root as.
+const TargetName = "trusted_root.json"
+
+// Repo is a TUF repository made with go-tuf's metadata API and served over
 // HTTP on 127.0.0.1, laid out as Sigstore's is (consistent snapshots: N.root.json,
 // timestamp.json, V.snapshot.json, V.targets.json, targets/<sha256>.<name>).
-// Each role has its own keys; root changes go through rotateRoot.
-type tufRepo struct {
+// Each role has its own keys; root changes go through RotateRoot.
+type Repo struct {
 	t         testing.TB
-	keys      map[string][]ed25519.PrivateKey
-	root      *metadata.Metadata[metadata.RootType]
-	targets   *metadata.Metadata[metadata.TargetsType]
-	snapshot  *metadata.Metadata[metadata.SnapshotType]
-	timestamp *metadata.Metadata[metadata.TimestampType]
+	Keys      map[string][]ed25519.PrivateKey
+	Root      *metadata.Metadata[metadata.RootType]
+	Targets   *metadata.Metadata[metadata.TargetsType]
+	Snapshot  *metadata.Metadata[metadata.SnapshotType]
+	Timestamp *metadata.Metadata[metadata.TimestampType]
 	server    *httptest.Server
 
 	mu       sync.Mutex
@@ -41,41 +45,41 @@ type tufRepo struct {
 // expiry is far enough that no test run sees metadata expire unless it wants to.
 func expiry() time.Time { return time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second) }
 
-// newTUFRepo publishes root v1 and a first release of trustedRoot as the
+// New publishes root v1 and a first release of trustedRoot as the
 // trusted_root.json target.
-func newTUFRepo(t testing.TB, trustedRoot []byte) *tufRepo {
+func New(t testing.TB, trustedRoot []byte) *Repo {
 	t.Helper()
-	r := &tufRepo{
+	r := &Repo{
 		t:         t,
-		keys:      map[string][]ed25519.PrivateKey{},
-		root:      metadata.Root(expiry()),
-		targets:   metadata.Targets(expiry()),
-		snapshot:  metadata.Snapshot(expiry()),
-		timestamp: metadata.Timestamp(expiry()),
+		Keys:      map[string][]ed25519.PrivateKey{},
+		Root:      metadata.Root(expiry()),
+		Targets:   metadata.Targets(expiry()),
+		Snapshot:  metadata.Snapshot(expiry()),
+		Timestamp: metadata.Timestamp(expiry()),
 		files:     map[string][]byte{},
 	}
-	r.targets.Signed.Version = 0 // release makes it 1
-	r.snapshot.Signed.Version = 0
-	r.timestamp.Signed.Version = 0
+	r.Targets.Signed.Version = 0 // release makes it 1
+	r.Snapshot.Signed.Version = 0
+	r.Timestamp.Signed.Version = 0
 	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
-		key := newKey(t)
-		r.keys[role] = []ed25519.PrivateKey{key}
+		key := NewKey(t)
+		r.Keys[role] = []ed25519.PrivateKey{key}
 		tufKey, err := metadata.KeyFromPublicKey(key.Public())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.root.Signed.AddKey(tufKey, role); err != nil {
+		if err := r.Root.Signed.AddKey(tufKey, role); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r.publishRoot(r.keys[metadata.ROOT])
-	r.release(trustedRoot)
+	r.publishRoot(r.Keys[metadata.ROOT])
+	r.Release(trustedRoot)
 	r.server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.server.Close)
 	return r
 }
 
-func newKey(t testing.TB) ed25519.PrivateKey {
+func NewKey(t testing.TB) ed25519.PrivateKey {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -84,12 +88,12 @@ func newKey(t testing.TB) ed25519.PrivateKey {
 	return key
 }
 
-func (r *tufRepo) url() string { return r.server.URL }
+func (r *Repo) URL() string { return r.server.URL }
 
 // rootJSON is the version-1 root, the client's bootstrap (--root).
-func (r *tufRepo) rootJSON() []byte { return r.file("/1.root.json") }
+func (r *Repo) RootJSON() []byte { return r.File("/1.root.json") }
 
-func (r *tufRepo) serve(w http.ResponseWriter, req *http.Request) {
+func (r *Repo) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.requests = append(r.requests, req.URL.Path)
 	intercept := r.intercept
@@ -106,7 +110,7 @@ func (r *tufRepo) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 // takeRequests returns the paths requested since the last call.
-func (r *tufRepo) takeRequests() []string {
+func (r *Repo) TakeRequests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reqs := r.requests
@@ -114,26 +118,26 @@ func (r *tufRepo) takeRequests() []string {
 	return reqs
 }
 
-func (r *tufRepo) file(path string) []byte {
+func (r *Repo) File(path string) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.files[path]
 }
 
-func (r *tufRepo) put(path string, data []byte) {
+func (r *Repo) Put(path string, data []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.files[path] = data
 }
 
-func (r *tufRepo) setIntercept(f func(w http.ResponseWriter, req *http.Request) bool) {
+func (r *Repo) SetIntercept(f func(w http.ResponseWriter, req *http.Request) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.intercept = f
 }
 
 // sign replaces meta's signatures with signatures by keys.
-func sign[T metadata.Roles](t testing.TB, meta *metadata.Metadata[T], keys []ed25519.PrivateKey) []byte {
+func Sign[T metadata.Roles](t testing.TB, meta *metadata.Metadata[T], keys []ed25519.PrivateKey) []byte {
 	t.Helper()
 	meta.ClearSignatures()
 	for _, key := range keys {
@@ -152,67 +156,67 @@ func sign[T metadata.Roles](t testing.TB, meta *metadata.Metadata[T], keys []ed2
 	return data
 }
 
-func (r *tufRepo) publishRoot(signers []ed25519.PrivateKey) {
-	data := sign(r.t, r.root, signers)
-	r.put(fmt.Sprintf("/%d.root.json", r.root.Signed.Version), data)
+func (r *Repo) publishRoot(signers []ed25519.PrivateKey) {
+	data := Sign(r.t, r.Root, signers)
+	r.Put(fmt.Sprintf("/%d.root.json", r.Root.Signed.Version), data)
 }
 
 // release publishes trustedRoot as the target in a new targets, snapshot and
 // timestamp version.
-func (r *tufRepo) release(trustedRoot []byte) {
+func (r *Repo) Release(trustedRoot []byte) {
 	r.t.Helper()
 	info, err := metadata.TargetFile().FromBytes(TargetName, trustedRoot, "sha256")
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.targets.Signed.Version++
-	r.targets.Signed.Targets[TargetName] = info
-	r.put(fmt.Sprintf("/targets/%s.%s", info.Hashes["sha256"], TargetName), trustedRoot)
-	r.put(fmt.Sprintf("/%d.targets.json", r.targets.Signed.Version), sign(r.t, r.targets, r.keys[metadata.TARGETS]))
-	r.snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(r.targets.Signed.Version)
-	r.publishSnapshot()
+	r.Targets.Signed.Version++
+	r.Targets.Signed.Targets[TargetName] = info
+	r.Put(fmt.Sprintf("/targets/%s.%s", info.Hashes["sha256"], TargetName), trustedRoot)
+	r.Put(fmt.Sprintf("/%d.targets.json", r.Targets.Signed.Version), Sign(r.t, r.Targets, r.Keys[metadata.TARGETS]))
+	r.Snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(r.Targets.Signed.Version)
+	r.PublishSnapshot()
 }
 
 // publishSnapshot signs the snapshot as a new version and a timestamp for it.
-func (r *tufRepo) publishSnapshot() {
-	r.snapshot.Signed.Version++
-	r.put(fmt.Sprintf("/%d.snapshot.json", r.snapshot.Signed.Version), sign(r.t, r.snapshot, r.keys[metadata.SNAPSHOT]))
-	r.timestamp.Signed.Meta["snapshot.json"] = metadata.MetaFile(r.snapshot.Signed.Version)
-	r.publishTimestamp()
+func (r *Repo) PublishSnapshot() {
+	r.Snapshot.Signed.Version++
+	r.Put(fmt.Sprintf("/%d.snapshot.json", r.Snapshot.Signed.Version), Sign(r.t, r.Snapshot, r.Keys[metadata.SNAPSHOT]))
+	r.Timestamp.Signed.Meta["snapshot.json"] = metadata.MetaFile(r.Snapshot.Signed.Version)
+	r.PublishTimestamp()
 }
 
-func (r *tufRepo) publishTimestamp() {
-	r.timestamp.Signed.Version++
-	r.put("/timestamp.json", sign(r.t, r.timestamp, r.keys[metadata.TIMESTAMP]))
+func (r *Repo) PublishTimestamp() {
+	r.Timestamp.Signed.Version++
+	r.Put("/timestamp.json", Sign(r.t, r.Timestamp, r.Keys[metadata.TIMESTAMP]))
 }
 
 // rotateRoot publishes the next root version with n fresh keys for role and
 // the given threshold, signed by the previous root keys and the new ones, as
 // the TUF specification requires (5.3.4).
-func (r *tufRepo) rotateRoot(role string, n, threshold int) {
+func (r *Repo) RotateRoot(role string, n, threshold int) {
 	r.t.Helper()
-	previous := r.keys[metadata.ROOT]
-	for _, id := range slices.Clone(r.root.Signed.Roles[role].KeyIDs) {
-		if err := r.root.Signed.RevokeKey(id, role); err != nil {
+	previous := r.Keys[metadata.ROOT]
+	for _, id := range slices.Clone(r.Root.Signed.Roles[role].KeyIDs) {
+		if err := r.Root.Signed.RevokeKey(id, role); err != nil {
 			r.t.Fatal(err)
 		}
 	}
 	var keys []ed25519.PrivateKey
 	for range n {
-		key := newKey(r.t)
+		key := NewKey(r.t)
 		keys = append(keys, key)
 		tufKey, err := metadata.KeyFromPublicKey(key.Public())
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		if err := r.root.Signed.AddKey(tufKey, role); err != nil {
+		if err := r.Root.Signed.AddKey(tufKey, role); err != nil {
 			r.t.Fatal(err)
 		}
 	}
-	r.root.Signed.Roles[role].Threshold = threshold
-	r.keys[role] = keys
-	r.root.Signed.Version++
-	signers := append(append([]ed25519.PrivateKey{}, previous...), r.keys[metadata.ROOT]...)
+	r.Root.Signed.Roles[role].Threshold = threshold
+	r.Keys[role] = keys
+	r.Root.Signed.Version++
+	signers := append(append([]ed25519.PrivateKey{}, previous...), r.Keys[metadata.ROOT]...)
 	r.publishRoot(uniqueKeys(signers))
 }
 
@@ -227,6 +231,3 @@ func uniqueKeys(keys []ed25519.PrivateKey) []ed25519.PrivateKey {
 	}
 	return out
 }
-
-// paths renders requests for a failure message.
-func paths(reqs []string) string { return strings.Join(reqs, " ") }
