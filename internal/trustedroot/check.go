@@ -32,15 +32,14 @@ func ParseRoot(data []byte) (*root.TrustedRoot, error) {
 	return tr, nil
 }
 
-// probeIdentity completes a config around the file: the plugin's parser wants
-// an identity, and which one does not matter for loading trust material.
-var probeIdentity = map[string]string{"issuer": "https://trusted-root.invalid", "subjectEmail": "probe@trusted-root.invalid"}
-
 // loadsInPlugin loads path the way a policy's trustedRootPath is loaded: through
 // the plugin's own config parser, so that a file update accepts is one verify
 // can use.
 func loadsInPlugin(path string) error {
-	cfg, err := json.Marshal(map[string]any{"trustedRootPath": path, "identities": []any{probeIdentity}})
+	// The plugin's parser wants an identity; which one does not matter for
+	// loading trust material.
+	probe := map[string]string{"issuer": "https://trusted-root.invalid", "subjectEmail": "probe@trusted-root.invalid"}
+	cfg, err := json.Marshal(map[string]any{"trustedRootPath": path, "identities": []any{probe}})
 	if err != nil {
 		return err
 	}
