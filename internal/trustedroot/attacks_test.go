@@ -185,19 +185,7 @@ func (env *testEnv) second(t testing.TB) []byte {
 // variant is the first trusted root changed by f.
 func (env *testEnv) variant(t testing.TB, f func(*root.TrustedRoot) (*root.TrustedRoot, error)) []byte {
 	t.Helper()
-	tr, err := root.NewTrustedRootFromJSON(env.first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := f(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := out.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return rootVariant(t, env.first, f)
 }
 
 // releaseTampered releases a second trusted root correctly signed, then serves

@@ -2,11 +2,11 @@ package trustedroot
 
 import "fmt"
 
-// Diff says what changed from old to new, one line per item: added, removed
+// Diff says what changed from old to next, one line per item: added, removed
 // (a log or authority retired from the root), or its validity window changed
 // (Sigstore retires a log by ending its window). old may be nil: a first
 // install lists everything as added.
-func Diff(old, new []Item) []string {
+func Diff(old, next []Item) []string {
 	type key struct {
 		kind Kind
 		id   string
@@ -17,7 +17,7 @@ func Diff(old, new []Item) []string {
 	}
 	after := map[key]bool{}
 	var lines []string
-	for _, it := range new {
+	for _, it := range next {
 		k := key{it.Kind, it.ID}
 		after[k] = true
 		was, ok := before[k]

@@ -155,28 +155,36 @@ func assertFailed(t testing.TB, err error, want string) {
 // withExtraRekorLog is trustedRoot with one more transparency log.
 func withExtraRekorLog(t testing.TB, trustedRoot []byte, log *fixture.RekorLog) []byte {
 	t.Helper()
-	tr, err := root.NewTrustedRootFromJSON(trustedRoot)
+	return rootVariant(t, trustedRoot, func(tr *root.TrustedRoot) (*root.TrustedRoot, error) {
+		logs := tr.RekorLogs()
+		logs[hex.EncodeToString(log.LogID())] = &root.TransparencyLog{
+			BaseURL:             log.URL(),
+			ID:                  log.LogID(),
+			ValidityPeriodStart: fixture.InfrastructureStart,
+			HashFunc:            crypto.SHA256,
+			PublicKey:           log.Key.Public(),
+			SignatureHashFunc:   crypto.SHA256,
+		}
+		return root.NewTrustedRoot(root.TrustedRootMediaType01, tr.FulcioCertificateAuthorities(), tr.CTLogs(), tr.TimestampingAuthorities(), logs)
+	})
+}
+
+// rootVariant is the trusted root in data changed by f.
+func rootVariant(t testing.TB, data []byte, f func(*root.TrustedRoot) (*root.TrustedRoot, error)) []byte {
+	t.Helper()
+	tr, err := root.NewTrustedRootFromJSON(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := tr.RekorLogs()
-	logs[hex.EncodeToString(log.LogID())] = &root.TransparencyLog{
-		BaseURL:             log.URL(),
-		ID:                  log.LogID(),
-		ValidityPeriodStart: fixture.InfrastructureStart,
-		HashFunc:            crypto.SHA256,
-		PublicKey:           log.Key.Public(),
-		SignatureHashFunc:   crypto.SHA256,
-	}
-	out, err := root.NewTrustedRoot(root.TrustedRootMediaType01, tr.FulcioCertificateAuthorities(), tr.CTLogs(), tr.TimestampingAuthorities(), logs)
+	out, err := f(tr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := out.MarshalJSON()
+	changed, err := out.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data
+	return changed
 }
 
 func newRekorLog(t testing.TB, host string) *fixture.RekorLog {

@@ -151,15 +151,15 @@ func withoutDACOverride(t *testing.T, f func()) {
 // fillDisk makes temporary files fail as on a full file system: the first
 // limit bytes are written, the rest fail with ENOSPC.
 func fillDisk(t *testing.T, limit int) {
-	real := createTemp
+	actual := createTemp
 	createTemp = func(dir, pattern string) (tempFile, error) {
-		f, err := real(dir, pattern)
+		f, err := actual(dir, pattern)
 		if err != nil {
 			return nil, err
 		}
 		return &fullDisk{tempFile: f, room: limit}, nil
 	}
-	t.Cleanup(func() { createTemp = real })
+	t.Cleanup(func() { createTemp = actual })
 }
 
 type fullDisk struct {
