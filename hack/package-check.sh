@@ -11,7 +11,9 @@
 #   2. nfpm .deb and .rpm built twice with SOURCE_DATE_EPOCH: identical bytes
 #   3. .deb: dpkg-deb -I/-c, lintian --fail-on error,warning (overrides shipped
 #      in the package), dpkg -i, run the plugin (metadata, a real verify, the
-#      protocol's file rules), man -w, dpkg -P, nothing left behind
+#      protocol's file rules), man -w, systemd-analyze verify of the
+#      trusted-root service and timer (installed, not enabled), dpkg -P,
+#      nothing left behind
 #   4. .rpm (nfpm): rpm -qplv, install into a scratch --root, rpm -V, run the
 #      installed plugin from there, erase
 #   5. .rpm (rpmbuild, packaging/rpm/build.sh): rpmlint with the checked-in
@@ -25,6 +27,7 @@ cd "$root"
 name=containers-policy-sigstore
 plugin=/usr/lib/containers/policy-plugins.d/sigstore
 examples=/usr/share/containers-policy-sigstore/examples
+unitdir=/usr/lib/systemd/system
 start=$SECONDS
 declare -a timings=()
 
@@ -40,7 +43,7 @@ step() {
 t0=$SECONDS
 
 [[ $(id -u) == 0 ]] || die "run as root: the .deb is installed with dpkg -i (CI runs as root)"
-for tool in dpkg-deb dpkg lintian rpm rpmbuild rpmlint man jq; do
+for tool in dpkg-deb dpkg lintian rpm rpmbuild rpmlint man jq systemd-analyze; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run hack/install-deps.sh"
 done
 if dpkg-query -W -f='${db:Status-Status}' "$name" 2>/dev/null | grep -qx installed; then
@@ -135,6 +138,10 @@ grep -q "^-rwxr-xr-x root/root .* \./usr/lib/containers/policy-plugins.d/sigstor
 	die ".deb: the plugin is not a root-owned 0755 file"
 grep -q "^lrwxrwxrwx root/root .* \./usr/bin/$name -> \.\./lib/containers/policy-plugins.d/sigstore$" "$work/deb-contents" ||
 	die ".deb: /usr/bin/$name is not a relative link to the plugin"
+for unit in service timer; do
+	grep -q "^-rw-r--r-- root/root .* \.$unitdir/$name-trusted-root\.$unit$" "$work/deb-contents" ||
+		die ".deb: no 0644 $unitdir/$name-trusted-root.$unit"
+done
 lintian --fail-on error,warning --display-info "$deb"
 echo "lintian: clean (errors and warnings; overrides in /usr/share/lintian/overrides/$name)"
 step "deb lint"
@@ -147,8 +154,15 @@ for page in "1 $name" "5 $name" "5 containers-policy-plugin"; do
 	# shellcheck disable=SC2086 # section and name
 	man -w $page || die "man -w $page: not found"
 done
+# The trusted-root update units: valid for systemd (it resolves ExecStart and
+# the man page, both installed now), shipped but not enabled.
+units=("$unitdir/$name-trusted-root.service" "$unitdir/$name-trusted-root.timer")
+systemd-analyze verify "${units[@]}" || die "systemd-analyze verify: the trusted-root units have problems (above)"
+echo "systemd-analyze verify: ${units[*]} ok"
+enabled=$(find /etc/systemd/system -name "$name-trusted-root.*" 2>/dev/null)
+[[ -z $enabled ]] || die "installing the .deb enabled the timer: $enabled"
 dpkg -P "$name"
-for f in "$plugin" "/usr/bin/$name" "/usr/share/man/man1/$name.1.gz" "$examples"; do
+for f in "$plugin" "/usr/bin/$name" "/usr/share/man/man1/$name.1.gz" "$examples" "${units[@]}"; do
 	[[ ! -e $f && ! -L $f ]] || die "$f is still there after dpkg -P"
 done
 step "deb install/run/purge"
@@ -160,11 +174,16 @@ rpm_cycle() {
 	mkdir -p "$scratch"
 	rpm --root "$scratch" --initdb
 	rpm -i --root "$scratch" --nodeps --noscripts "$pkg"
-	rpm -V --root "$scratch" "$name" || die "rpm -V: installed files differ from the package"
+	# --nodeps: the scratch root has no /bin/sh for the spec's systemd
+	# scriptlets (installed with --noscripts); rpm -V checks the files.
+	rpm -V --nodeps --root "$scratch" "$name" || die "rpm -V: installed files differ from the package"
+	for unit in service timer; do
+		[[ -f $scratch$unitdir/$name-trusted-root.$unit ]] || die "$pkg: no $unitdir/$name-trusted-root.$unit"
+	done
 	run_plugin "$scratch$plugin" "$scratch$examples"
 	[[ $(readlink "$scratch/usr/bin/$name") == ../lib/containers/policy-plugins.d/sigstore ]] ||
 		die "$scratch/usr/bin/$name is not the relative link to the plugin"
-	rpm -e --root "$scratch" "$name"
+	rpm -e --noscripts --root "$scratch" "$name"
 	[[ ! -e $scratch$plugin ]] || die "rpm -e left $plugin behind"
 }
 

@@ -46,8 +46,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return protocol.Serve(plugin.Handler{}, args, stdin, stdout, stderr)
 }
 
-// commands are the commands for people beyond the protocol (check, lint), each
-// registered by its own file.
+// commands are the commands for people beyond the protocol (check, lint,
+// trusted-root), each registered by its own file.
 var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{}
 
 const usage = `Usage:
@@ -63,6 +63,10 @@ Commands for people and CI:
                      evaluate a whole policy.json for an image in its registry
   lint [--policy FILE]
                      check a policy.json and every plugin config in it
+  trusted-root update [--mirror URL] [--root FILE] [--cache-dir DIR] [--output FILE] [--timeout DURATION]
+                     install the current trusted_root.json over TUF
+  trusted-root show [FILE]
+                     list a trusted root's CAs, logs and authorities, and what expires
   help               show this help
   --version          show the version
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.podman.io/image/v5/docker/reference"
 
@@ -35,6 +36,7 @@ func policyWarnings(p *policy.Policy) []policy.Problem {
 			}
 		}
 	}
+	ws = append(ws, trustedRootWarnings(p, time.Now())...)
 	if usesPlugins && acceptsAnything(p.Default) {
 		ws = append(ws, policy.Problem{Path: policy.DefaultPath, Message: "images that match no scope are accepted without any check, " +
 			`while other scopes require signatures; consider [{"type": "reject"}] and a scope for each allowed source`})
