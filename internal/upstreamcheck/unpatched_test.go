@@ -28,4 +28,8 @@ func TestUnpatchedModuleRefusesPluginPolicy(t *testing.T) {
 	builtin := s.policy(t, sigstoreSigned(key))
 	s.copyToOCI(t, pristine(t), builtin, img.Ref).wantLayout(t, img)
 	s.allowed(t, pristine(t), builtin, img.Ref).want(t, exitAccepted)
+
+	// And the same policy.json, unchanged, is what the patched module accepts.
+	s.copyToOCI(t, patched(t), policy, img.Ref).wantLayout(t, img)
+	s.allowed(t, patched(t), policy, img.Ref).want(t, exitAccepted)
 }
