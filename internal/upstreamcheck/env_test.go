@@ -236,11 +236,20 @@ func (r result) wantLayout(t *testing.T, img e2e.Image) {
 	}
 }
 
-// wantNoLayout asserts that nothing was copied.
+// wantNoLayout asserts that nothing was copied: opening the destination may
+// create the layout's directories, but no blob and no index entry.
 func (r result) wantNoLayout(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(r.layout, "blobs")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a refused copy wrote blobs into the OCI layout (%v)", err)
+	blobs, err := os.ReadDir(filepath.Join(r.layout, "blobs", "sha256"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if len(blobs) != 0 {
+		t.Errorf("a refused copy wrote %d blobs into the OCI layout", len(blobs))
+	}
+	index, err := os.ReadFile(filepath.Join(r.layout, "index.json"))
+	if err == nil && bytes.Contains(index, []byte("sha256:")) {
+		t.Errorf("a refused copy wrote an index entry: %s", index)
 	}
 }
 
