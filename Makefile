@@ -70,8 +70,9 @@ deps: ## install the Debian packages and pinned Go tools the tests need
 # purges it): CI is a throwaway root machine, which is why `make test` runs it.
 # It runs first so that go test's summary closes the output.
 .PHONY: test
-test: deps ## run validate, package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
+test: deps ## run validate, upstream-check, package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
 	$(MAKE) validate
+	$(MAKE) upstream-check
 	$(MAKE) package-check
 	$(GO) test $(TESTFLAGS) ./...
 
@@ -141,6 +142,22 @@ clean: ## remove build outputs
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+# ---- containers/image patch series ------------------------------------------------
+
+# upstream/containers-image/ is a patch series for go.podman.io/image/v5
+# (docs/upstream.md). upstream-check applies it to the pristine module from the
+# module proxy, runs containers/image's own tests on the result, then the
+# end-to-end step (hack/upstream-e2e.sh TREE: a program built against the
+# patched tree, driven against a real registry).
+UPSTREAM_E2E ?= $(wildcard hack/upstream-e2e.sh)
+
+.PHONY: upstream-check
+upstream-check: ## apply the containers/image patch series, run its tests and the end-to-end proof
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	hack/upstream-apply.sh "$$tmp/image" && \
+	hack/upstream-test.sh "$$tmp/image" && \
+	for e2e in $(UPSTREAM_E2E); do $$e2e "$$tmp/image" || exit 1; done
 
 # ---- performance -----------------------------------------------------------------
 

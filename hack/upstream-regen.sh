@@ -10,6 +10,9 @@
 #                                       (then amend the commit that added it)
 #   hack/upstream-regen.sh export DIR   rewrite upstream/containers-image/*.patch and
 #                                       series from pristine..HEAD (git format-patch)
+#   hack/upstream-regen.sh refresh-host after protocol/ changed: all of the above in a
+#                                       scratch directory, folding the regenerated host
+#                                       copy into the patch that adds it
 #
 # Paths in the patches are relative to the module root, so `patch -p1` applies them
 # to the module as the proxy serves it, and `git am --directory=image` applies them
@@ -18,7 +21,25 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 series_dir=$here/upstream/containers-image
-cmd=${1:?usage: upstream-regen.sh init|export DIR}
+cmd=${1:?usage: upstream-regen.sh init|export DIR, or refresh-host}
+if [ "$cmd" = refresh-host ]; then
+	scratch=$(mktemp -d)
+	trap 'rm -rf "$scratch"' EXIT
+	"$0" init "$scratch/image" >/dev/null
+	"$here/hack/upstream-vendor-host.sh" "$scratch/image"
+	git -C "$scratch/image" add -A
+	if git -C "$scratch/image" diff --cached --quiet; then
+		echo "upstream-regen: the host copy in the series is up to date"
+		exit 0
+	fi
+	first=$(git -C "$scratch/image" rev-list --reverse pristine..HEAD | head -n 1)
+	git -C "$scratch/image" -c user.name="$(git -C "$here" config user.name)" -c user.email="$(git -C "$here" config user.email)" \
+		commit -q --fixup="$first"
+	GIT_SEQUENCE_EDITOR=: git -C "$scratch/image" -c user.name="$(git -C "$here" config user.name)" -c user.email="$(git -C "$here" config user.email)" \
+		rebase -q -i --autosquash pristine
+	"$0" export "$scratch/image"
+	exit 0
+fi
 dir=${2:?usage: upstream-regen.sh init|export DIR}
 name=$(git -C "$here" config user.name)
 email=$(git -C "$here" config user.email)
@@ -30,10 +51,7 @@ init)
 	trap 'rm -rf "$empty"' EXIT
 	cp "$series_dir/VERSION" "$empty/VERSION"
 	: >"$empty/series"
-	mkdir -p "$empty/hack" "$empty/upstream"
-	ln -s "$here/hack/upstream-apply.sh" "$empty/hack/upstream-apply.sh"
-	ln -s "$empty" "$empty/upstream/containers-image"
-	"$empty/hack/upstream-apply.sh" "$dir"
+	UPSTREAM_SERIES_DIR=$empty "$here/hack/upstream-apply.sh" "$dir"
 	git -C "$dir" init -q
 	git -C "$dir" add -A
 	git -C "$dir" -c user.name="$name" -c user.email="$email" commit -q -m "go.podman.io/image/v5 $(cat "$series_dir/VERSION") (pristine)"

@@ -1,0 +1,173 @@
+// Package containersimage holds the patch series for go.podman.io/image/v5
+// (see README.md); its tests keep the series consistent with this repository.
+package containersimage
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// hostCopyDir is where patch 1 puts the generated copy of protocol/.
+const hostCopyDir = "signature/internal/policyplugin/"
+
+// series returns the patch files named in the series file, in order.
+func series(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("series")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
+			names = append(names, line)
+		}
+	}
+	return names
+}
+
+// newFiles returns the files a git patch creates, with their contents.
+func newFiles(t *testing.T, patch []byte) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	var cur string
+	var body *bytes.Buffer
+	inHunk := false
+	sc := bufio.NewScanner(bytes.NewReader(patch))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "diff --git "):
+			cur, inHunk = "", false
+		case line == "--- /dev/null":
+			cur = "pending"
+		case strings.HasPrefix(line, "+++ b/") && cur == "pending":
+			cur = strings.TrimPrefix(line, "+++ b/")
+			body = &bytes.Buffer{}
+			files[cur] = nil
+		case strings.HasPrefix(line, "@@ ") && cur != "" && cur != "pending":
+			inHunk = true
+		case inHunk && strings.HasPrefix(line, "+"):
+			body.WriteString(line[1:] + "\n")
+			files[cur] = body.Bytes()
+		case inHunk && line == `\ No newline at end of file`:
+			files[cur] = bytes.TrimSuffix(body.Bytes(), []byte("\n"))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestPatchCarriesTheGeneratedHostCopy fails when protocol/ changed and the patch
+// series was not regenerated (hack/upstream-vendor-host.sh, hack/upstream-regen.sh),
+// or when the copy in the series was edited by hand.
+func TestPatchCarriesTheGeneratedHostCopy(t *testing.T) {
+	// Read the generator's inputs here too: go test caches a result by the files the
+	// test itself opened, and would otherwise miss an edit of protocol/.
+	for _, pattern := range []string{"../../protocol/*.go", "../../protocol/strictjson/*.go", "../../hack/upstream-vendor-host.sh"} {
+		inputs, err := filepath.Glob(pattern)
+		if err != nil || len(inputs) == 0 {
+			t.Fatalf("%s: %v", pattern, err)
+		}
+		for _, f := range inputs {
+			if _, err := os.ReadFile(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := t.TempDir()
+	cmd := exec.Command("bash", "../../hack/upstream-vendor-host.sh", want)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("upstream-vendor-host.sh: %v\n%s", err, out)
+	}
+	wantFiles := map[string][]byte{}
+	err := filepath.WalkDir(want, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(want, path)
+		data, err := os.ReadFile(path)
+		wantFiles[filepath.ToSlash(rel)] = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got := map[string][]byte{}
+	for _, p := range series(t) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range newFiles(t, data) {
+			if strings.HasPrefix(name, hostCopyDir) {
+				got[name] = content
+			}
+		}
+		// The copy is generated: no later hunk may edit it.
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "--- a/"+hostCopyDir) {
+				t.Errorf("%s edits %s: regenerate the copy instead", p, strings.TrimPrefix(line, "--- a/"))
+			}
+		}
+	}
+	if len(got) == 0 {
+		t.Fatalf("no patch of the series creates %s", hostCopyDir)
+	}
+	for name, content := range wantFiles {
+		if g, ok := got[name]; !ok {
+			t.Errorf("the series does not create %s: run hack/upstream-regen.sh (see README.md)", name)
+		} else if !bytes.Equal(g, content) {
+			t.Errorf("%s in the series differs from hack/upstream-vendor-host.sh's output: regenerate the series (see README.md)", name)
+		}
+	}
+	for name := range got {
+		if _, ok := wantFiles[name]; !ok {
+			t.Errorf("the series creates %s, which hack/upstream-vendor-host.sh does not generate", name)
+		}
+	}
+}
+
+// TestSeriesIsComplete checks the layout others script against: VERSION is one
+// release, series lists every patch once, and each patch is signed off.
+func TestSeriesIsComplete(t *testing.T) {
+	version, err := os.ReadFile("VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+\n$`).Match(version) {
+		t.Errorf("VERSION is %q, want one line naming a release, e.g. v5.42.1", version)
+	}
+
+	listed := series(t)
+	onDisk, err := filepath.Glob("*.patch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sorted := append([]string(nil), listed...)
+	sort.Strings(sorted)
+	if strings.Join(sorted, " ") != strings.Join(onDisk, " ") {
+		t.Errorf("series lists %v, the directory holds %v", listed, onDisk)
+	}
+	for _, p := range listed {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data, []byte("\nSigned-off-by: ")) {
+			t.Errorf("%s has no Signed-off-by line", p)
+		}
+	}
+}
