@@ -32,9 +32,10 @@ const (
 // attachments for the registry, registries.conf marking it insecure, no
 // credentials), and a plugin directory holding this repository's plugin.
 type setting struct {
-	addr    string // 127.0.0.1:PORT
-	config  []string
-	plugins string // the plugin directory
+	addr        string // 127.0.0.1:PORT
+	registriesD string
+	config      []string // the other host flags of upstream-e2e
+	plugins     string   // the plugin directory
 }
 
 func newSetting(t *testing.T, opts e2e.RegistryOptions) *setting {
@@ -43,8 +44,8 @@ func newSetting(t *testing.T, opts e2e.RegistryOptions) *setting {
 	s := &setting{addr: e2e.StartRegistry(t, opts)}
 	s.plugins = t.TempDir()
 	installPlugin(t, s.plugins, "sigstore", plugin(t))
+	s.registriesD = writeDir(t, "test.yaml", "docker:\n  "+s.addr+":\n    use-sigstore-attachments: true\n")
 	s.config = []string{
-		"-registries.d", writeDir(t, "test.yaml", "docker:\n  "+s.addr+":\n    use-sigstore-attachments: true\n"),
 		"-registries-conf", writeFile(t, "registries.conf", "[[registry]]\nlocation = \""+s.addr+"\"\ninsecure = true\n"),
 		"-registries-conf-dir", t.TempDir(),
 		"-authfile", writeFile(t, "auth.json", "{}"),
@@ -166,7 +167,7 @@ func (s *setting) run(t *testing.T, prog program, args ...string) result {
 func (s *setting) copyToOCI(t *testing.T, prog program, policy, image string, extra ...string) result {
 	t.Helper()
 	layout := filepath.Join(t.TempDir(), "oci")
-	args := append([]string{"copy", "-policy", policy, "-remove-signatures"}, s.config...)
+	args := append([]string{"copy", "-policy", policy, "-remove-signatures", "-registries.d", s.registriesD}, s.config...)
 	args = append(args, extra...)
 	r := s.run(t, prog, append(args, "docker://"+image, "oci:"+layout+":latest")...)
 	r.layout = layout
@@ -176,7 +177,7 @@ func (s *setting) copyToOCI(t *testing.T, prog program, policy, image string, ex
 // allowed is bootc's image proxy opening docker://IMAGE under policy.
 func (s *setting) allowed(t *testing.T, prog program, policy, image string, extra ...string) result {
 	t.Helper()
-	args := append([]string{"allowed", "-policy", policy}, s.config...)
+	args := append([]string{"allowed", "-policy", policy, "-registries.d", s.registriesD}, s.config...)
 	args = append(args, extra...)
 	return s.run(t, prog, append(args, "docker://"+image)...)
 }
