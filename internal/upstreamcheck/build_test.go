@@ -142,7 +142,7 @@ func plugin(t testing.TB) string {
 	return sigstorePlugin.get(t, func() (string, error) {
 		bin := filepath.Join(workDir, "containers-policy-sigstore")
 		env := append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-tags="+buildTags)
-		return bin, command(root, env, "go", "build", "-o", bin, "./cmd/containers-policy-sigstore")
+		return bin, command(root, env, "go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/containers-policy-sigstore")
 	})
 }
 

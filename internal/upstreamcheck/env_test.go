@@ -38,7 +38,7 @@ type setting struct {
 	plugins     string   // the plugin directory
 }
 
-func newSetting(t *testing.T, opts e2e.RegistryOptions) *setting {
+func newSetting(t testing.TB, opts e2e.RegistryOptions) *setting {
 	t.Helper()
 	e2e.SkipIfShort(t)
 	s := &setting{addr: e2e.StartRegistry(t, opts)}
@@ -54,7 +54,7 @@ func newSetting(t *testing.T, opts e2e.RegistryOptions) *setting {
 }
 
 // installPlugin copies bin into dir as name, mode 0755 whatever the umask.
-func installPlugin(t *testing.T, dir, name, bin string) string {
+func installPlugin(t testing.TB, dir, name, bin string) string {
 	t.Helper()
 	data, err := os.ReadFile(bin)
 	if err != nil {
@@ -63,7 +63,7 @@ func installPlugin(t *testing.T, dir, name, bin string) string {
 	return writeExecutable(t, dir, name, data)
 }
 
-func writeExecutable(t *testing.T, dir, name string, data []byte) string {
+func writeExecutable(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o755); err != nil {
@@ -75,7 +75,7 @@ func writeExecutable(t *testing.T, dir, name string, data []byte) string {
 	return path
 }
 
-func writeFile(t *testing.T, name, content string) string {
+func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -85,14 +85,14 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 // writeDir makes a directory holding one file.
-func writeDir(t *testing.T, name, content string) string {
+func writeDir(t testing.TB, name, content string) string {
 	t.Helper()
 	return filepath.Dir(writeFile(t, name, content))
 }
 
 // policy writes a policy.json whose scope for the registry's team/ namespace
 // holds requirements (JSON, comma-separated), with a default that rejects.
-func (s *setting) policy(t *testing.T, requirements ...string) string {
+func (s *setting) policy(t testing.TB, requirements ...string) string {
 	t.Helper()
 	scope, err := json.Marshal(s.addr + "/team")
 	if err != nil {
@@ -118,7 +118,7 @@ func sigstoreSigned(key e2e.KeyPair) string {
 }
 
 // gitlabConfig trusts in's Sigstore instance for one GitLab CI identity.
-func gitlabConfig(t *testing.T, in *fixture.Instance, subjectURI string) string {
+func gitlabConfig(t testing.TB, in *fixture.Instance, subjectURI string) string {
 	t.Helper()
 	trustedRoot, err := in.TrustedRootJSON()
 	if err != nil {
@@ -138,7 +138,7 @@ type result struct {
 
 // run runs prog with args in an environment holding only PATH, a private
 // HOME and TMPDIR, and the plugin directory.
-func (s *setting) run(t *testing.T, prog program, args ...string) result {
+func (s *setting) run(t testing.TB, prog program, args ...string) result {
 	t.Helper()
 	home := t.TempDir()
 	cmd := exec.Command(string(prog), args...)
@@ -164,7 +164,7 @@ func (s *setting) run(t *testing.T, prog program, args ...string) result {
 
 // copyToOCI is `skopeo copy --policy POLICY docker://IMAGE oci:DIR:latest`
 // (with --remove-signatures: an OCI layout cannot store them).
-func (s *setting) copyToOCI(t *testing.T, prog program, policy, image string, extra ...string) result {
+func (s *setting) copyToOCI(t testing.TB, prog program, policy, image string, extra ...string) result {
 	t.Helper()
 	layout := filepath.Join(t.TempDir(), "oci")
 	args := append([]string{"copy", "-policy", policy, "-remove-signatures", "-registries.d", s.registriesD}, s.config...)
@@ -175,7 +175,7 @@ func (s *setting) copyToOCI(t *testing.T, prog program, policy, image string, ex
 }
 
 // allowed is bootc's image proxy opening docker://IMAGE under policy.
-func (s *setting) allowed(t *testing.T, prog program, policy, image string, extra ...string) result {
+func (s *setting) allowed(t testing.TB, prog program, policy, image string, extra ...string) result {
 	t.Helper()
 	args := append([]string{"allowed", "-policy", policy, "-registries.d", s.registriesD}, s.config...)
 	args = append(args, extra...)
@@ -186,7 +186,7 @@ func (s *setting) allowed(t *testing.T, prog program, policy, image string, extr
 type program string
 
 // want asserts the exit status and that stderr says every fragment.
-func (r result) want(t *testing.T, status int, fragments ...string) {
+func (r result) want(t testing.TB, status int, fragments ...string) {
 	t.Helper()
 	if r.status != status {
 		t.Errorf("exit status %d, want %d; stderr: %s", r.status, status, r.stderr)
@@ -201,7 +201,7 @@ func (r result) want(t *testing.T, status int, fragments ...string) {
 // wantLayout asserts that the copy landed img in the OCI layout: index.json
 // names its manifest digest, and the manifest, config and layer blobs are
 // there with the right digests.
-func (r result) wantLayout(t *testing.T, img e2e.Image) {
+func (r result) wantLayout(t testing.TB, img e2e.Image) {
 	t.Helper()
 	if r.status != exitAccepted {
 		t.Fatalf("exit status %d, want %d (accepted); stderr: %s", r.status, exitAccepted, r.stderr)
@@ -239,7 +239,7 @@ func (r result) wantLayout(t *testing.T, img e2e.Image) {
 
 // wantNoLayout asserts that nothing was copied: opening the destination may
 // create the layout's directories, but no blob and no index entry.
-func (r result) wantNoLayout(t *testing.T) {
+func (r result) wantNoLayout(t testing.TB) {
 	t.Helper()
 	blobs, err := os.ReadDir(filepath.Join(r.layout, "blobs", "sha256"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -255,7 +255,7 @@ func (r result) wantNoLayout(t *testing.T) {
 }
 
 // blob reads a blob of an OCI layout and checks its digest.
-func blob(t *testing.T, layout, digest string) []byte {
+func blob(t testing.TB, layout, digest string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(layout, "blobs", strings.Replace(digest, ":", "/", 1)))
 	if err != nil {

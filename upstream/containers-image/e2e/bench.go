@@ -38,12 +38,13 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	var policies policyList
 	fs.Var(&policies, "policy", "policy.json `FILE` (repeat)")
 	rounds := fs.Int("rounds", 15, "rounds")
+	warmup := fs.Int("warmup", 2, "rounds run first and not reported (connections, page cache)")
 	operands, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	if len(policies) == 0 || *rounds < 1 {
-		return usageError("bench wants -policy at least once and -rounds >= 1")
+	if len(policies) == 0 || *rounds < 1 || *warmup < 0 {
+		return usageError("bench wants -policy at least once, -rounds >= 1 and -warmup >= 0")
 	}
 	src, err := parseImageName(operands[0])
 	if err != nil {
@@ -61,7 +62,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	defer func() { _ = os.RemoveAll(work) }()
 
 	res := benchResult{Policies: policies}
-	for r := range *rounds {
+	for r := range *warmup + *rounds {
 		load := make([]int64, len(policies))
 		cp := make([]int64, len(policies))
 		for k := range policies {
@@ -88,8 +89,10 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 		}
-		res.Load = append(res.Load, load)
-		res.Copy = append(res.Copy, cp)
+		if r >= *warmup {
+			res.Load = append(res.Load, load)
+			res.Copy = append(res.Copy, cp)
+		}
 	}
 	return json.NewEncoder(stdout).Encode(res)
 }
