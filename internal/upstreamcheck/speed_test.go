@@ -106,21 +106,26 @@ func BenchmarkPluginRequirementCost(b *testing.B) {
 			b.Fatalf("bench: exit %d: %s", r.status, r.stderr)
 		}
 		var res struct {
-			Load [][]int64 `json:"loadNanos"`
-			Copy [][]int64 `json:"copyNanos"`
+			Load    [][]int64 `json:"loadNanos"`
+			Copy    [][]int64 `json:"copyNanos"`
+			CopyCPU [][]int64 `json:"copyCPUNanos"`
 		}
 		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 			b.Fatalf("bench output: %v\n%s", err, r.stdout)
 		}
 		st := pairedStats(res.Copy)
 		ld := pairedStats(res.Load)
+		cpu := pairedStats(res.CopyCPU)
 		b.ReportMetric(ms(st.a), "ms-copy-sigstoreSigned")
 		b.ReportMetric(ms(st.b), "ms-copy-plugin")
 		b.ReportMetric(ms(st.diff), "ms-extra-per-image")
 		b.ReportMetric(ms(ld.diff), "ms-extra-policy-load")
+		b.ReportMetric(ms(cpu.diff), "ms-extra-cpu-per-image")
 		b.Logf("%d paired rounds: copy.Image median %.2f ms with sigstoreSigned, %.2f ms with the plugin; "+
-			"paired difference median %.2f ms (quartiles %.2f, %.2f); policy load +%.2f ms (validate-config)",
-			len(res.Copy), ms(st.a), ms(st.b), ms(st.diff), ms(st.q1), ms(st.q3), ms(ld.diff))
+			"paired difference median %.2f ms (quartiles %.2f, %.2f); policy load +%.2f ms (validate-config); "+
+			"CPU time (process and plugin) median %.2f / %.2f ms, paired difference median %.2f ms (quartiles %.2f, %.2f)",
+			len(res.Copy), ms(st.a), ms(st.b), ms(st.diff), ms(st.q1), ms(st.q3), ms(ld.diff),
+			ms(cpu.a), ms(cpu.b), ms(cpu.diff), ms(cpu.q1), ms(cpu.q3))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -20,11 +21,29 @@ func (p *policyList) Set(v string) error { *p = append(*p, v); return nil }
 
 // benchResult is what bench writes: for each round, for each policy in flag
 // order, how long its policy load (NewPolicyFromFile + NewPolicyContext, where
-// validate-config runs) and its copy.Image took, in nanoseconds.
+// validate-config runs) and its copy.Image took, in nanoseconds, and the CPU
+// time copy.Image used, this process's and its children's (the plugin's)
+// together: on a loaded machine the wall time grows with the load, the CPU
+// time much less.
 type benchResult struct {
 	Policies []string  `json:"policies"`
 	Load     [][]int64 `json:"loadNanos"`
 	Copy     [][]int64 `json:"copyNanos"`
+	CopyCPU  [][]int64 `json:"copyCPUNanos"`
+}
+
+// cpuTime is the user and system time this process and its waited-for
+// children have used.
+func cpuTime() (time.Duration, error) {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err != nil {
+			return 0, err
+		}
+		total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return total, nil
 }
 
 // runBench copies one image N rounds with each policy into a fresh OCI layout,
@@ -65,6 +84,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	for r := range *warmup + *rounds {
 		load := make([]int64, len(policies))
 		cp := make([]int64, len(policies))
+		cpu := make([]int64, len(policies))
 		for k := range policies {
 			i := k
 			if r%2 == 1 {
@@ -81,6 +101,11 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 				_ = pc.Destroy()
 				return err
 			}
+			cpuStart, err := cpuTime()
+			if err != nil {
+				_ = pc.Destroy()
+				return err
+			}
 			start = time.Now()
 			_, err = copyImage(ctx, pc, sys, src, dest, true)
 			cp[i] = int64(time.Since(start))
@@ -88,10 +113,16 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
+			cpuEnd, err := cpuTime()
+			if err != nil {
+				return err
+			}
+			cpu[i] = int64(cpuEnd - cpuStart)
 		}
 		if r >= *warmup {
 			res.Load = append(res.Load, load)
 			res.Copy = append(res.Copy, cp)
+			res.CopyCPU = append(res.CopyCPU, cpu)
 		}
 	}
 	return json.NewEncoder(stdout).Encode(res)
