@@ -1,0 +1,153 @@
+package upstreamcheck
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/policy-plugins/sigstore/internal/e2e"
+)
+
+// A plugin that cannot be used refuses the image: at policy load
+// (NewPolicyContext runs validate-config) or at evaluation (the host checks
+// and runs the plugin file again for verify). These are failures, not
+// verdicts: containers/image reports them as errors (exit 3), never as an
+// accept.
+
+// signedSetting is a setting with one key-signed image that the sigstore
+// plugin accepts, and the sigstore requirement for it.
+func signedSetting(t *testing.T, repo string) (*setting, e2e.Image, string) {
+	t.Helper()
+	s := newSetting(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, s.addr+"/team/"+repo+":1")
+	e2e.SignLegacy(t, key, img.DigestRef())
+	return s, img, pluginRequirement("sigstore", keyConfig(key, "matchRepository"))
+}
+
+// wantRefused runs both hosts and asserts a failure naming every fragment.
+func (s *setting) wantRefused(t *testing.T, policy, image string, fragments ...string) {
+	t.Helper()
+	s.wantRefusedEach(t, func() {}, policy, image, fragments...)
+}
+
+// wantRefusedEach is wantRefused with setup run before each host, for a
+// plugin that changes its own file.
+func (s *setting) wantRefusedEach(t *testing.T, setup func(), policy, image string, fragments ...string) {
+	t.Helper()
+	setup()
+	r := s.copyToOCI(t, patched(t), policy, image)
+	r.want(t, exitError, fragments...)
+	r.wantNoLayout(t)
+	setup()
+	s.allowed(t, patched(t), policy, image).want(t, exitError, fragments...)
+}
+
+func TestRefusesMissingPlugin(t *testing.T) {
+	s, img, sigstore := signedSetting(t, "missing")
+
+	t.Run("at policy load", func(t *testing.T) {
+		policy := s.policy(t, sigstore, pluginRequirement("nosuch", `{}`))
+		s.wantRefused(t, policy, img.Ref, `Policy plugin "nosuch" could not validate its config: `, `plugin "nosuch": not found in ["`+s.plugins)
+	})
+	t.Run("removed after policy load", func(t *testing.T) {
+		install := func() { fakePlugin(t, s.plugins, "vanishing", `rm -f "$0"`, "exit 0") }
+		policy := s.policy(t, sigstore, pluginRequirement("vanishing", `{}`))
+		s.wantRefusedEach(t, install, policy, img.Ref, `Policy plugin "vanishing" failed: `, `plugin "vanishing": not found in ["`+s.plugins)
+	})
+}
+
+func TestRefusesCrashingPlugin(t *testing.T) {
+	s, img, sigstore := signedSetting(t, "crash")
+	fakePlugin(t, s.plugins, "crashy", "", crashingVerify)
+	// The sigstore plugin accepts; the crashing one must still sink the image.
+	policy := s.policy(t, sigstore, pluginRequirement("crashy", `{}`))
+
+	s.wantRefused(t, policy, img.Ref, `Policy plugin "crashy" failed: `, "exit status 139", "segmentation fault in verify")
+
+	t.Run("in validate-config", func(t *testing.T) {
+		writeExecutable(t, s.plugins, "crashy-load", []byte("#!/bin/sh\ncat >/dev/null\necho 'panic: at load' >&2\nexit 2\n"))
+		policy := s.policy(t, sigstore, pluginRequirement("crashy-load", `{}`))
+		s.wantRefused(t, policy, img.Ref, `Policy plugin "crashy-load" could not validate its config: `, "exit status 2", "panic: at load")
+	})
+}
+
+func TestRefusesPluginThatHangsPastTheDeadline(t *testing.T) {
+	s, img, sigstore := signedSetting(t, "hang")
+	// The plugin leaves a child in its process group, and both sleep far
+	// longer than the test; the host must kill the whole group.
+	pids := filepath.Join(t.TempDir(), "pids")
+	fakePlugin(t, s.plugins, "hangs", "", `sleep 600 & echo $! >>`+pids+`; sleep 600`)
+	policy := s.policy(t, sigstore, pluginRequirement("hangs", `{}`))
+	const deadline = 3 * time.Second
+
+	for _, cmd := range []string{"copy", "allowed"} {
+		t.Run(cmd, func(t *testing.T) {
+			start := time.Now()
+			var r result
+			if cmd == "copy" {
+				r = s.copyToOCI(t, patched(t), policy, img.Ref, "-timeout", deadline.String())
+				r.wantNoLayout(t)
+			} else {
+				r = s.allowed(t, patched(t), policy, img.Ref, "-timeout", deadline.String())
+			}
+			r.want(t, exitError, `Policy plugin "hangs" failed: `, "timed out", "its process group was killed")
+			if took := time.Since(start); took > deadline+10*time.Second {
+				t.Errorf("refused after %s, want soon after the %s deadline", took, deadline)
+			}
+		})
+	}
+	wantDead(t, pids)
+}
+
+// wantDead asserts that every process whose PID is listed in file is gone
+// (or a zombie left for init to reap).
+func wantDead(t *testing.T, file string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the hanging plugin never ran: %v", err)
+	}
+	for _, f := range strings.Fields(string(data)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stat, err := os.ReadFile("/proc/" + f + "/stat")
+		if err != nil {
+			continue // gone
+		}
+		// pid (comm) STATE ...: Z is dead, waiting to be reaped.
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
+			continue
+		}
+		t.Errorf("the plugin's child %d is still running: %s", pid, stat)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func TestRefusesGroupWritablePlugin(t *testing.T) {
+	s, img, sigstore := signedSetting(t, "writable")
+
+	t.Run("at policy load", func(t *testing.T) {
+		// The real sigstore plugin, which would accept the image.
+		dir := t.TempDir()
+		path := installPlugin(t, dir, "sigstore", plugin(t))
+		if err := os.Chmod(path, 0o775); err != nil {
+			t.Fatal(err)
+		}
+		g := *s
+		g.plugins = dir
+		policy := g.policy(t, sigstore)
+		g.wantRefused(t, policy, img.Ref, `Policy plugin "sigstore" could not validate its config: `, "is writable by group or others (mode 0775)")
+	})
+	t.Run("made group-writable after policy load", func(t *testing.T) {
+		install := func() { fakePlugin(t, s.plugins, "loosened", `chmod g+w "$0"`, "exit 0") }
+		policy := s.policy(t, pluginRequirement("loosened", `{}`))
+		s.wantRefusedEach(t, install, policy, img.Ref, `Policy plugin "loosened" failed: `, "is writable by group or others (mode 0775)")
+	})
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"go.podman.io/image/v5/image"
+)
+
+// runAllowed is what bootc's image proxy (containers-image-proxy) does when it
+// opens an image: IsRunningImageAllowed on the unparsed top-level image,
+// before it hands out the manifest.
+func runAllowed(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("allowed", flag.ContinueOnError)
+	var cfg hostConfig
+	cfg.register(fs)
+	policyPath := fs.String("policy", "", "policy.json `FILE`")
+	operands, err := parseFlags(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	ref, err := parseImageName(operands[0])
+	if err != nil {
+		return err
+	}
+	sys, cleanup, err := cfg.systemContext()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	ctx, cancel := cfg.withDeadline(ctx)
+	defer cancel()
+	pc, err := policyContext(*policyPath)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = pc.Destroy() }()
+
+	src, err := ref.NewImageSource(ctx, sys)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = src.Close() }()
+	allowed, err := pc.IsRunningImageAllowed(ctx, image.UnparsedInstance(src, nil))
+	if !allowed || err != nil { // both, as copy.Image does: never accept on an error
+		if err == nil {
+			err = fmt.Errorf("IsRunningImageAllowed returned false without an error")
+		}
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, "allowed")
+	return err
+}
