@@ -76,15 +76,22 @@ func (f *fetched) collect(formats map[string]bool) (*collected, error) {
 		for _, b := range f.untrustedBundles {
 			found := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
 			// One malformed bundle would make the whole request invalid
-			// (plugins refuse duplicate keys anywhere), so that anyone who can
-			// push a referrer could block every signature. Leave it out.
-			if err := strictjson.Validate(b.JSON, "bundle"); err != nil {
+			// (plugins refuse duplicate keys and ill-formed strings anywhere),
+			// so that anyone who can push a referrer could block every
+			// signature. Leave it out.
+			if err := sendableBundle(b.JSON); err != nil {
 				found.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
 			}
 			c.add(found, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
 		}
 	}
 	return c, nil
+}
+
+// sendableBundle applies to one bundle the document rules a plugin applies to
+// the whole request (strictjson.ValidateText).
+func sendableBundle(untrustedJSON []byte) error {
+	return strictjson.ValidateText(untrustedJSON, "bundle")
 }
 
 func (c *collected) add(f FoundSignature, s protocol.Signature) {

@@ -69,12 +69,9 @@ func (p Problem) String() string {
 // plugin requirements only for shape (their config is the plugin's to
 // validate).
 func Parse(data []byte) (p *Policy, errs []Problem) {
-	if err := strictjson.Validate(data, ""); err != nil {
-		return nil, []Problem{locate(data, err)}
-	}
-	root, err := strictjson.NewObject("", data)
+	root, err := strictjson.Parse(data, "")
 	if err != nil {
-		return nil, []Problem{fromStrict(err)}
+		return nil, []Problem{locate(data, err)}
 	}
 	p = &Policy{Transports: map[string]map[string]Scope{}}
 	var ps problems

@@ -1,6 +1,8 @@
 package strictjson
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -82,5 +84,33 @@ func TestParse(t *testing.T) {
 	}
 	if !IsObject([]byte(` {"a": 1}`)) || IsObject([]byte(`[]`)) || IsObject(nil) {
 		t.Fatal("IsObject")
+	}
+}
+
+// BenchmarkValidateText: the Unicode rule's cost on the largest JSON document
+// under testdata without \u escapes (the common case: what Go and protojson
+// write), next to Validate's alone.
+func BenchmarkValidateText(b *testing.B) {
+	var data []byte
+	for _, pattern := range []string{"../../testdata/*/*.json", "../../testdata/*/*/*.json"} {
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			if d, err := os.ReadFile(f); err == nil && len(d) > len(data) && !strings.Contains(string(d), `\u`) {
+				data = d
+			}
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		fn   func([]byte, Path) error
+	}{{"Validate", Validate}, {"ValidateText", ValidateText}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := bc.fn(data, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
