@@ -14,21 +14,21 @@ import (
 // The request's mediaType (the referrer's artifact type) is informational: only
 // the bundle's own mediaType says how to read it.
 func (e *evaluation) evaluateBundle(sig *protocol.Signature) outcome {
-	untrusted, reason := parseUntrustedBundle(sig.Bundle)
-	if reason != "" {
-		return reject("%s", reason)
+	untrusted, err := parseUntrustedBundle(sig.Bundle)
+	if err != nil {
+		return outcome{err: err}
 	}
 	var (
 		verified *verifiedSignature
 		result   *verify.VerificationResult
 	)
 	if e.cfg.trust.keys != nil {
-		verified, result, reason = e.verifyBundleWithKeys(untrusted)
+		verified, result, err = e.verifyBundleWithKeys(untrusted)
 	} else {
-		verified, result, reason = e.verifyBundleWithCertificate(untrusted)
+		verified, result, err = e.verifyBundleWithCertificate(untrusted)
 	}
-	if reason != "" {
-		return reject("%s", reason)
+	if err != nil {
+		return outcome{err: err}
 	}
 	return e.bindBundle(result, untrusted, verified)
 }

@@ -70,24 +70,24 @@ func (e *evaluation) signedReferences(names []string, verified *verifiedSignatur
 		}
 	}
 	if len(refs) == 0 {
-		if reason := e.checkSignedReference(nil); reason != "" {
+		if err := e.checkSignedReference(nil); err != nil {
 			if len(others) > 0 {
-				reason = fmt.Sprintf("subject names %s are not image references: %s", strings.Join(others, ", "), reason)
+				err = rejectBecause(err, fmt.Sprintf("subject names %s are not image references: %v", strings.Join(others, ", "), err))
 			}
-			return reject("%s", reason)
+			return outcome{err: err}
 		}
 		return outcome{accepted: verified}
 	}
-	var first string
+	var first error
 	for _, ref := range refs {
 		signed := ref
-		reason := e.checkSignedReference(&signed)
-		if reason == "" {
+		err := e.checkSignedReference(&signed)
+		if err == nil {
 			return outcome{accepted: verified, signed: &signed}
 		}
-		if first == "" {
-			first = reason
+		if first == nil {
+			first = err
 		}
 	}
-	return reject("%s", first)
+	return outcome{err: first}
 }

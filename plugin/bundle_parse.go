@@ -32,40 +32,40 @@ type untrustedBundle struct {
 // refuses unsupported versions
 // (v0.4 and later, or before v0.1), v0.3 chains, and tlog entries without what
 // their version needs (a promise for v0.1, a proof with a checkpoint after).
-func parseUntrustedBundle(untrustedJSON json.RawMessage) (*untrustedBundle, string) {
+func parseUntrustedBundle(untrustedJSON json.RawMessage) (*untrustedBundle, error) {
 	if err := strictjson.ValidateText(untrustedJSON, "bundle"); err != nil {
-		return nil, fmt.Sprintf("malformed bundle: %v", err)
+		return nil, rejectBecause(err, fmt.Sprintf("malformed bundle: %v", err))
 	}
 	pb := &protobundle.Bundle{}
 	if err := protojson.Unmarshal(untrustedJSON, pb); err != nil {
-		return nil, fmt.Sprintf("malformed bundle: %v", err)
+		return nil, rejectBecause(err, fmt.Sprintf("malformed bundle: %v", err))
 	}
 	// These checks come before sigstore-go's own so that the reason names the
 	// actual defect rather than whatever else the bundle lacks.
-	if reason := checkLogIndexes(pb); reason != "" {
-		return nil, reason
+	if err := checkLogIndexes(pb); err != nil {
+		return nil, err
 	}
 	u := &untrustedBundle{}
-	if reason := u.readCertificates(pb.GetVerificationMaterial()); reason != "" {
-		return nil, reason
+	if err := u.readCertificates(pb.GetVerificationMaterial()); err != nil {
+		return nil, err
 	}
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
-		return nil, fmt.Sprintf("invalid or unsupported bundle: %v", err)
+		return nil, rejectBecause(err, fmt.Sprintf("invalid or unsupported bundle: %v", err))
 	}
 	u.Bundle = b
-	return u, ""
+	return u, nil
 }
 
 // checkLogIndexes refuses negative log indexes, which sigstore-go reports only as
 // a "nil value in transaction log entry".
-func checkLogIndexes(pb *protobundle.Bundle) string {
+func checkLogIndexes(pb *protobundle.Bundle) error {
 	for i, e := range pb.GetVerificationMaterial().GetTlogEntries() {
 		if e.GetLogIndex() < 0 || e.GetInclusionProof().GetLogIndex() < 0 {
-			return fmt.Sprintf("transparency log entry %d has a negative log index", i)
+			return rejectf("transparency log entry %d has a negative log index", i)
 		}
 	}
-	return ""
+	return nil
 }
 
 // readCertificates parses the verification material's certificates. The bundle
@@ -76,38 +76,38 @@ func checkLogIndexes(pb *protobundle.Bundle) string {
 // that check costs a verification with a key the bundle chose (P-521), for
 // every such certificate of every signature, and no Fulcio chain has a
 // self-issued certificate below its root.
-func (u *untrustedBundle) readCertificates(vm *protobundle.VerificationMaterial) string {
+func (u *untrustedBundle) readCertificates(vm *protobundle.VerificationMaterial) error {
 	if c := vm.GetCertificate(); c != nil {
 		leaf, err := x509.ParseCertificate(c.GetRawBytes())
 		if err != nil {
-			return fmt.Sprintf("invalid certificate in bundle: %v", err)
+			return rejectf("invalid certificate in bundle: %v", err)
 		}
 		u.leaf = leaf
-		return ""
+		return nil
 	}
 	chain := vm.GetX509CertificateChain()
 	if chain == nil {
-		return "" // a public key; sigstore-go refuses anything else
+		return nil // a public key; sigstore-go refuses anything else
 	}
 	if len(chain.GetCertificates()) == 0 {
-		return "bundle has an empty x509CertificateChain"
+		return rejectf("bundle has an empty x509CertificateChain")
 	}
 	if n := len(chain.GetCertificates()) - 1; n > MaxChainCertificates {
-		return fmt.Sprintf("bundle's x509CertificateChain holds %d certificates besides the leaf, at most %d are accepted", n, MaxChainCertificates)
+		return rejectf("bundle's x509CertificateChain holds %d certificates besides the leaf, at most %d are accepted", n, MaxChainCertificates)
 	}
 	for i, c := range chain.GetCertificates() {
 		cert, err := x509.ParseCertificate(c.GetRawBytes())
 		if err != nil {
-			return fmt.Sprintf("invalid certificate %d in the bundle's x509CertificateChain: %v", i, err)
+			return rejectf("invalid certificate %d in the bundle's x509CertificateChain: %v", i, err)
 		}
 		if i == 0 {
 			u.leaf = cert
 			continue
 		}
 		if bytes.Equal(cert.RawSubject, cert.RawIssuer) {
-			return fmt.Sprintf("bundle's x509CertificateChain includes a root certificate (%s): roots must come from the trust material", cert.Subject)
+			return rejectf("bundle's x509CertificateChain includes a root certificate (%s): roots must come from the trust material", cert.Subject)
 		}
 		u.chain = append(u.chain, cert)
 	}
-	return ""
+	return nil
 }

@@ -19,10 +19,10 @@ import (
 // compromised key) must not go on vouching for entries after that end, so at
 // least one entry sigstore-go counted must come from a log valid at every
 // verified time.
-func checkLogWindows(u *untrustedBundle, material root.TrustedMaterial, result *verify.VerificationResult) string {
+func checkLogWindows(u *untrustedBundle, material root.TrustedMaterial, result *verify.VerificationResult) error {
 	untrustedEntries, err := u.TlogEntries()
 	if err != nil {
-		return "bundle transparency log entries: " + oneLine(err.Error())
+		return rejectBecause(err, "bundle transparency log entries: "+err.Error())
 	}
 	logs := material.RekorLogs()
 	var misses []string
@@ -37,16 +37,16 @@ func checkLogWindows(u *untrustedBundle, material root.TrustedMaterial, result *
 		}
 		at, ok := outsideWindow(log, result.VerifiedTimestamps)
 		if !ok {
-			return ""
+			return nil
 		}
 		misses = append(misses, fmt.Sprintf("log %s was not valid at %s (%s)", logID, formatTime(at), describeWindow(log.ValidityPeriodStart, log.ValidityPeriodEnd)))
 	}
 	if len(misses) == 0 {
 		// Only a configuration without logs gets here (key mode), and then
 		// checkLogWindows is not called; fail closed all the same.
-		return "no transparency log entry from a trusted log"
+		return rejectf("no transparency log entry from a trusted log")
 	}
-	return "transparency log entry is outside its log's validity window: " + strings.Join(misses, "; ")
+	return rejectf("transparency log entry is outside its log's validity window: %s", strings.Join(misses, "; "))
 }
 
 // outsideWindow returns the first verified time the log was not valid at; ok is

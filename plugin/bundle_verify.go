@@ -55,44 +55,44 @@ func (e *evaluation) manifestArtifact() (verify.ArtifactPolicyOption, error) {
 
 // verifyBundleWithCertificate verifies a certificate-signed bundle against the
 // config's trust material, then matches the certificate's identity.
-func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, string) {
+func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, error) {
 	if u.GetVerificationMaterial().GetPublicKey() != nil {
-		return nil, nil, "bundle is signed with a public key, but this requirement trusts certificates (identities), not keys"
+		return nil, nil, rejectf("bundle is signed with a public key, but this requirement trusts certificates (identities), not keys")
 	}
 	artifact, err := e.manifestArtifact()
 	if err != nil {
-		return nil, nil, err.Error()
+		return nil, nil, rejectBecause(err, err.Error())
 	}
 	material := e.withIntermediates(e.cfg.trust.material, u.chain)
 	result, err := runVerifier(material, u.Bundle, artifact, certificateBundleOptions(e.cfg.requireSCT))
 	if err != nil {
 		if e.withholding(material) {
-			return nil, nil, "decided again once its chain certificates are checked"
+			return nil, nil, rejectBecause(err, "decided again once its chain certificates are checked")
 		}
-		return nil, nil, explainFailure(err, material, u)
+		return nil, nil, rejectBecause(err, explainFailure(err, material, u))
 	}
-	if reason := checkLogWindows(u, material, result); reason != "" {
-		return nil, nil, reason
+	if err := checkLogWindows(u, material, result); err != nil {
+		return nil, nil, err
 	}
 	verifiedLeaf := u.leaf
-	verified, reason := e.certificateSignature(verifiedLeaf, result)
-	return verified, result, reason
+	verified, err := e.certificateSignature(verifiedLeaf, result)
+	return verified, result, err
 }
 
 // verifyBundleWithKeys tries each trusted key in turn, each with its own
 // material (verifyWithKeys): the bundle's key hint is untrusted and
 // chooses nothing.
-func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, string) {
+func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, error) {
 	if u.GetVerificationMaterial().GetPublicKey() == nil {
-		return nil, nil, "bundle is signed with a certificate, but this requirement trusts public keys (keyPath/keyData), not certificates"
+		return nil, nil, rejectf("bundle is signed with a certificate, but this requirement trusts public keys (keyPath/keyData), not certificates")
 	}
 	artifact, err := e.manifestArtifact()
 	if err != nil {
-		return nil, nil, err.Error()
+		return nil, nil, rejectBecause(err, err.Error())
 	}
-	var check func(*trustedKey, *verify.VerificationResult) string
+	var check func(*trustedKey, *verify.VerificationResult) error
 	if e.cfg.trust.keysNeedLog {
-		check = func(key *trustedKey, result *verify.VerificationResult) string {
+		check = func(key *trustedKey, result *verify.VerificationResult) error {
 			return checkLogWindows(u, key.material, result)
 		}
 	}

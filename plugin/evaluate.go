@@ -51,11 +51,11 @@ type evaluation struct {
 type outcome struct {
 	accepted *verifiedSignature
 	signed   *string // the reference the signature names, if any
-	reason   string
+	err      error   // why it is rejected: a *rejection (reasonOf)
 }
 
 func reject(format string, args ...any) outcome {
-	return outcome{reason: oneLine(fmt.Sprintf(format, args...))}
+	return outcome{err: rejectf(format, args...)}
 }
 
 // Evaluate decides the signatures of one image. The first accepted signature ends
@@ -93,7 +93,7 @@ func (c *Config) evaluate(image *protocol.Image, signatures []protocol.Signature
 			resp.Signatures[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
 			resp.Accepted = accepted(i, signatures[i].Format, *out)
 		default:
-			reason := boundReason(out.reason, limit)
+			reason := boundReason(reasonOf(out.err), limit)
 			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: reason}
 			if rejected++; rejected <= reasonRejections {
 				rejections = append(rejections, fmt.Sprintf("signature %d: %s", i, reason))
@@ -192,26 +192,26 @@ func (e *evaluation) bindLegacyPayload(payload *simpleSigningPayload, verified *
 		return reject("signature is for manifest digest %s, not this manifest (%s)", payload.dockerManifestDigest, e.manifestDigest)
 	}
 	ref := payload.dockerReference
-	if reason := e.checkSignedReference(&ref); reason != "" {
-		return reject("%s", reason)
+	if err := e.checkSignedReference(&ref); err != nil {
+		return outcome{err: err}
 	}
 	return outcome{accepted: verified, signed: &ref}
 }
 
 // checkSignedReference applies signedIdentity to the reference a signature names;
 // nil means it names none (a cosign v3 bundle).
-func (e *evaluation) checkSignedReference(signed *string) string {
+func (e *evaluation) checkSignedReference(signed *string) error {
 	si := e.cfg.signedIdentity
 	if si.kind == signedIdentityDigestOnly {
-		return ""
+		return nil
 	}
 	if signed == nil {
-		return fmt.Sprintf("signature names no image, only its digest; signedIdentity %s needs a reference (use {\"type\": \"digestOnly\"} to accept digest-only signatures)", si.kind)
+		return rejectf("signature names no image, only its digest; signedIdentity %s needs a reference (use {\"type\": \"digestOnly\"} to accept digest-only signatures)", si.kind)
 	}
 	if !si.matches(e.image.DockerReference, *signed) {
-		return si.rejectionReason(e.image.DockerReference, *signed)
+		return rejectf("%s", si.rejectionReason(e.image.DockerReference, *signed))
 	}
-	return ""
+	return nil
 }
 
 func accepted(index int, format string, out outcome) *protocol.Accepted {

@@ -7,18 +7,18 @@ import (
 )
 
 // matchIdentities returns the subject that satisfied the first matching identity,
-// or a one-line reason why none matched.
-func matchIdentities(ids []*identity, cert *certIdentity) (subject string, reason string, ok bool) {
+// or a rejection that says why none matched.
+func matchIdentities(ids []*identity, cert *certIdentity) (subject string, err error) {
 	var misses []string
 	for _, id := range ids {
 		subject, miss := id.match(cert)
 		if miss == "" {
-			return subject, "", true
+			return subject, nil
 		}
 		misses = append(misses, string(id.path)+": "+miss)
 	}
-	return "", fmt.Sprintf("certificate subject %s (issuer %s) matches no identity: %s",
-		strings.Join(cert.subjects(), ", "), cert.issuer, strings.Join(misses, "; ")), false
+	return "", rejectf("certificate subject %s (issuer %s) matches no identity: %s",
+		strings.Join(cert.subjects(), ", "), cert.issuer, strings.Join(misses, "; "))
 }
 
 // match checks every field of one identity; miss is empty on success.

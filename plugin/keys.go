@@ -13,10 +13,10 @@ import (
 // set, check decides what sigstore-go left to the plugin. u is the signature as
 // sigstore-go verified it, for the explanation of a failure.
 func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*verify.VerificationResult, error),
-	check func(*trustedKey, *verify.VerificationResult) string,
-) (*verifiedSignature, *verify.VerificationResult, string) {
+	check func(*trustedKey, *verify.VerificationResult) error,
+) (*verifiedSignature, *verify.VerificationResult, error) {
 	keys := e.cfg.trust.keys
-	var reasons []string
+	var rejections []error
 	notMade := 0
 	for _, key := range keys {
 		result, err := run(key)
@@ -24,16 +24,16 @@ func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*
 			if notMadeByKey(err) {
 				notMade++
 			}
-			reasons = append(reasons, explainFailure(err, key.material, u))
+			rejections = append(rejections, rejectBecause(err, explainFailure(err, key.material, u)))
 			continue
 		}
 		if check != nil {
-			if reason := check(key, result); reason != "" {
-				reasons = append(reasons, reason)
+			if err := check(key, result); err != nil {
+				rejections = append(rejections, err)
 				continue
 			}
 		}
-		return keySignature(key, result), result, ""
+		return keySignature(key, result), result, nil
 	}
 	switch {
 	case notMade == len(keys):
@@ -41,14 +41,11 @@ func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*
 		for i, key := range keys {
 			ids[i] = key.id
 		}
-		if len(keys) == 1 {
-			return nil, nil, fmt.Sprintf("signature was not made by the configured key (%s)", ids[0])
-		}
-		return nil, nil, fmt.Sprintf("signature was not made by any of the %d configured keys (%s)", len(keys), strings.Join(ids, ", "))
-	case len(reasons) == 1:
-		return nil, nil, reasons[0]
+		return nil, nil, &notMadeByKeys{ids: ids}
+	case len(rejections) == 1:
+		return nil, nil, rejections[0]
 	}
-	return nil, nil, fmt.Sprintf("no trusted key verifies the signature (%d keys tried; first: %s)", len(reasons), reasons[0])
+	return nil, nil, rejectBecause(rejections[0], fmt.Sprintf("no trusted key verifies the signature (%d keys tried; first: %v)", len(rejections), rejections[0]))
 }
 
 // notMadeByKey tells whether sigstore-go refused a signature because it does

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"fmt"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -45,18 +44,18 @@ func (e *evaluation) evaluateLegacy(sig *protocol.Signature) outcome {
 	if sig.MIMEType != legacyMIMEType {
 		return reject("unexpected MIME type %q for a cosign signature (want %s)", sig.MIMEType, legacyMIMEType)
 	}
-	untrusted, reason := parseUntrustedLegacy(sig, e.cfg.trust.keys == nil)
-	if reason != "" {
-		return reject("%s", reason)
+	untrusted, err := parseUntrustedLegacy(sig, e.cfg.trust.keys == nil)
+	if err != nil {
+		return outcome{err: err}
 	}
 	var verified *verifiedSignature
 	if e.cfg.trust.keys != nil {
-		verified, reason = e.verifyLegacyWithKeys(untrusted)
+		verified, err = e.verifyLegacyWithKeys(untrusted)
 	} else {
-		verified, reason = e.verifyLegacyWithCertificate(untrusted)
+		verified, err = e.verifyLegacyWithCertificate(untrusted)
 	}
-	if reason != "" {
-		return reject("%s", reason)
+	if err != nil {
+		return outcome{err: err}
 	}
 	verifiedPayload := untrusted.payload
 	payload, err := parseSimpleSigningPayload(verifiedPayload)
@@ -66,65 +65,65 @@ func (e *evaluation) evaluateLegacy(sig *protocol.Signature) outcome {
 	return e.bindLegacyPayload(payload, verified)
 }
 
-func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLegacy, string) {
+func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLegacy, error) {
 	untrustedAnnotations := sig.Annotations
 	u := &untrustedLegacy{payload: sig.Payload}
 	untrustedB64, ok := untrustedAnnotations[annotationSignature]
 	if !ok {
-		return nil, "missing " + annotationSignature + " annotation"
+		return nil, rejectf("missing %s annotation", annotationSignature)
 	}
 	var err error
 	if u.signature, err = base64.StdEncoding.DecodeString(untrustedB64); err != nil {
-		return nil, "invalid base64 in " + annotationSignature + " annotation"
+		return nil, rejectf("invalid base64 in %s annotation", annotationSignature)
 	}
 	if untrustedSET, ok := untrustedAnnotations[annotationRekorSET]; ok {
 		if u.set, err = parseUntrustedRekorSET([]byte(untrustedSET)); err != nil {
-			return nil, fmt.Sprintf("invalid Rekor SET in %s annotation: %v", annotationRekorSET, err)
+			return nil, rejectf("invalid Rekor SET in %s annotation: %v", annotationRekorSET, err)
 		}
 	}
 	if untrustedTimestamp, ok := untrustedAnnotations[annotationRFC3161]; ok {
 		ts, err := parseUntrustedRFC3161([]byte(untrustedTimestamp))
 		if err != nil {
-			return nil, fmt.Sprintf("invalid RFC 3161 timestamp in %s annotation: %v", annotationRFC3161, err)
+			return nil, rejectf("invalid RFC 3161 timestamp in %s annotation: %v", annotationRFC3161, err)
 		}
 		u.timestamps = [][]byte{ts}
 	}
 	if !needCert {
 		// A key-based requirement ignores any certificate, as sigstoreSigned does.
-		return u, ""
+		return u, nil
 	}
 	untrustedCertPEM, ok := untrustedAnnotations[annotationCert]
 	if !ok {
-		return nil, "missing " + annotationCert + " annotation: the signature has no certificate (signed with a key?)"
+		return nil, rejectf("missing %s annotation: the signature has no certificate (signed with a key?)", annotationCert)
 	}
 	leaves, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(untrustedCertPEM))
 	switch {
 	case err != nil:
-		return nil, fmt.Sprintf("invalid certificate in %s annotation: %v", annotationCert, err)
+		return nil, rejectf("invalid certificate in %s annotation: %v", annotationCert, err)
 	case len(leaves) != 1:
-		return nil, fmt.Sprintf("%s annotation holds %d certificates, want exactly 1", annotationCert, len(leaves))
+		return nil, rejectf("%s annotation holds %d certificates, want exactly 1", annotationCert, len(leaves))
 	}
 	u.certs = leaves
 	if untrustedChainPEM, ok := untrustedAnnotations[annotationChain]; ok {
 		chain, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(untrustedChainPEM))
 		if err != nil {
-			return nil, fmt.Sprintf("invalid certificate chain in %s annotation: %v", annotationChain, err)
+			return nil, rejectf("invalid certificate chain in %s annotation: %v", annotationChain, err)
 		}
 		if len(chain) > MaxChainCertificates {
-			return nil, fmt.Sprintf("%s annotation holds %d certificates, at most %d are accepted", annotationChain, len(chain), MaxChainCertificates)
+			return nil, rejectf("%s annotation holds %d certificates, at most %d are accepted", annotationChain, len(chain), MaxChainCertificates)
 		}
 		u.certs = append(u.certs, chain...)
 	}
 	if u.set == nil {
-		return nil, "missing " + annotationRekorSET + " annotation: a certificate signature needs a Rekor SET to prove when it was made"
+		return nil, rejectf("missing %s annotation: a certificate signature needs a Rekor SET to prove when it was made", annotationRekorSET)
 	}
-	return u, ""
+	return u, nil
 }
 
-func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedSignature, string) {
+func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedSignature, error) {
 	entity, err := u.bundle(certificateMaterial(u.certs))
 	if err != nil {
-		return nil, err.Error()
+		return nil, rejectBecause(err, err.Error())
 	}
 	// The same options as a certificate bundle: the SET is required (the log
 	// entry), and an RFC 3161 timestamp, when present and from a trusted TSA, is
@@ -141,19 +140,19 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
 	if err != nil {
 		if e.withholding(material) {
-			return nil, "decided again once its chain certificates are checked"
+			return nil, rejectBecause(err, "decided again once its chain certificates are checked")
 		}
-		return nil, explainFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]})
+		return nil, rejectBecause(err, explainFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]}))
 	}
 	return e.certificateSignature(u.certs[0], result)
 }
 
-func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignature, string) {
+func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignature, error) {
 	opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
 	withLog := *u
 	if e.cfg.trust.keysNeedLog {
 		if u.set == nil {
-			return nil, "missing " + annotationRekorSET + " annotation: the config names a transparency log, so a Rekor SET is required"
+			return nil, rejectf("missing %s annotation: the config names a transparency log, so a Rekor SET is required", annotationRekorSET)
 		}
 		opts = keyBundleOptions(true)
 	} else {
@@ -161,12 +160,12 @@ func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignatur
 	}
 	entity, err := withLog.bundle(keyMaterial(""))
 	if err != nil {
-		return nil, err.Error()
+		return nil, rejectBecause(err, err.Error())
 	}
-	verified, _, reason := e.verifyWithKeys(&untrustedBundle{Bundle: entity}, func(key *trustedKey) (*verify.VerificationResult, error) {
+	verified, _, err := e.verifyWithKeys(&untrustedBundle{Bundle: entity}, func(key *trustedKey) (*verify.VerificationResult, error) {
 		return runVerifier(key.material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts, verify.WithKey())
 	}, nil)
-	return verified, reason
+	return verified, err
 }
 
 func certificateMaterial(certs []*x509.Certificate) *protobundle.VerificationMaterial {

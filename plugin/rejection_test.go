@@ -1,12 +1,15 @@
 package plugin
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/policy-plugins/sigstore/internal/fixture"
 	"github.com/policy-plugins/sigstore/protocol"
+	"github.com/policy-plugins/sigstore/protocol/strictjson"
 )
 
 func TestCryptographicRejections(t *testing.T) {
@@ -146,6 +149,85 @@ func TestPublicGoodRejections(t *testing.T) {
 		want := "signature for 192.168.64.2:5000/cosign-signed/fulcio-rekor-1 is not accepted for 192.168.64.2:5000/cosign-signed/fulcio-rekor-1:latest by signedIdentity matchRepoDigestOrExact"
 		if resp.Verdict != protocol.VerdictReject || !strings.Contains(resp.Reason, want) {
 			t.Fatalf("%s: %s", resp.Verdict, resp.Reason)
+		}
+	})
+}
+
+// decideOne decides the request's first signature and returns its outcome.
+func decideOne(t *testing.T, req *protocol.VerifyRequest) outcome {
+	t.Helper()
+	cfg, errs, _ := ParseConfig(req.Config)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	_, e := cfg.evaluate(&req.Image, nil)
+	return e.evaluateSignature(&req.Signatures[0])
+}
+
+// TestRejectionsAreErrors: the decision path returns its rejections as errors
+// that say what they are (errors.As), with the library error that caused them
+// where there is one; reasonOf alone words them, and words anything else as a
+// rejection too.
+func TestRejectionsAreErrors(t *testing.T) {
+	env := newTestEnv(t)
+	other, err := newKeyFile(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := newKeyFile(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := fixture.NewKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	untrusted, err := fixture.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitlab := map[string]any{"issuer": gitlabIssuer, "subjectURI": gitlabURI}
+
+	t.Run("a signature no configured key made names the keys", func(t *testing.T) {
+		cfg := map[string]any{"keyPaths": []any{other.path, third.path}, "signedIdentity": digestOnly}
+		for _, sig := range []protocol.Signature{
+			env.legacy(t, key, env.ref, fixture.LegacyOptions{NoSET: true}),
+			env.bundle(t, key, env.cosignV3()),
+		} {
+			var keys *notMadeByKeys
+			out := decideOne(t, env.request(t, cfg, sig))
+			if !errors.As(out.err, &keys) || !slices.Equal(keys.ids, []string{keyID(t, other.pair), keyID(t, third.pair)}) {
+				t.Fatalf("%s: %#v", sig.Format, out.err)
+			}
+		}
+	})
+	t.Run("a malformed bundle carries the JSON error", func(t *testing.T) {
+		sig := protocol.Signature{Format: protocol.FormatSigstoreBundle, Bundle: []byte(`{"mediaType": 1, "mediaType": 2}`)}
+		var jsonErr *strictjson.Error
+		out := decideOne(t, env.request(t, env.bundleConfig(nil), sig))
+		if !errors.As(out.err, &jsonErr) {
+			t.Fatalf("%#v", out.err)
+		}
+	})
+	t.Run("an untrusted log carries sigstore-go's error", func(t *testing.T) {
+		sig := env.legacy(t, env.leaf(t, fixture.GitLabCI()), env.ref, fixture.LegacyOptions{Rekor: untrusted.Rekor})
+		var r *rejection
+		out := decideOne(t, env.request(t, env.trustedRoot(gitlab), sig))
+		if !errors.As(out.err, &r) || r.cause == nil || !strings.Contains(r.cause.Error(), "verified log entries") {
+			t.Fatalf("%#v", out.err)
+		}
+	})
+	t.Run("an identity mismatch is a rejection of its own", func(t *testing.T) {
+		sig := env.legacy(t, env.leaf(t, fixture.EmailIdentity()), env.ref, fixture.LegacyOptions{})
+		var r *rejection
+		out := decideOne(t, env.request(t, env.trustedRoot(gitlab), sig))
+		if !errors.As(out.err, &r) || r.cause != nil || out.accepted != nil {
+			t.Fatalf("%#v", out.err)
+		}
+	})
+	t.Run("anything but a rejection still rejects, and says it was unexpected", func(t *testing.T) {
+		if got := reasonOf(errors.New("boom")); got != "unexpected failure: boom" {
+			t.Fatal(got)
 		}
 	})
 }

@@ -38,16 +38,16 @@ func runVerifier(material root.TrustedMaterial, entity verify.SignedEntity, arti
 
 // certificateSignature matches the identity of a leaf certificate sigstore-go has
 // just verified.
-func (e *evaluation) certificateSignature(verifiedLeaf *x509.Certificate, result *verify.VerificationResult) (*verifiedSignature, string) {
+func (e *evaluation) certificateSignature(verifiedLeaf *x509.Certificate, result *verify.VerificationResult) (*verifiedSignature, error) {
 	cert, err := readCertIdentity(verifiedLeaf)
 	if err != nil {
-		return nil, err.Error()
+		return nil, rejectBecause(err, err.Error())
 	}
-	subject, reason, ok := matchIdentities(e.cfg.identities, cert)
-	if !ok {
-		return nil, reason
+	subject, err := matchIdentities(e.cfg.identities, cert)
+	if err != nil {
+		return nil, err
 	}
-	return &verifiedSignature{issuer: &cert.issuer, subject: &subject, time: earliest(result)}, ""
+	return &verifiedSignature{issuer: &cert.issuer, subject: &subject, time: earliest(result)}, nil
 }
 
 func keySignature(key *trustedKey, result *verify.VerificationResult) *verifiedSignature {
