@@ -145,6 +145,6 @@ help: ## list the targets
 # ---- performance -----------------------------------------------------------------
 
 .PHONY: bench
-bench: binary ## time whole plugin processes (metadata, verify of the shipped example) with hyperfine, and the Go benchmarks
+bench: binary ## time whole plugin processes (metadata, verify of the shipped example) and check against cosign verify with hyperfine, and the Go benchmarks
 	hack/bench.sh $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./plugin
