@@ -167,6 +167,6 @@ upstream-check: ## apply the containers/image patch series, run its tests and th
 # ---- performance -----------------------------------------------------------------
 
 .PHONY: bench
-bench: binary ## time whole plugin processes (metadata, verify of the shipped example) with hyperfine, and the Go benchmarks
+bench: binary ## time whole plugin processes (metadata, verify of the shipped example) and check against cosign verify with hyperfine, and the Go benchmarks
 	hack/bench.sh $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./plugin

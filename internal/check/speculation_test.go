@@ -13,7 +13,9 @@ func TestSpeculativeVerifyStandsOnlyForTheRequestMetadataAsksFor(t *testing.T) {
 	legacy := FoundSignature{Format: protocol.FormatSigstoreJSON}
 	bundle := FoundSignature{Format: protocol.FormatSigstoreBundle}
 	skippedBundle := FoundSignature{Format: protocol.FormatSigstoreBundle, Skipped: "not sent to plugins: bundle: duplicate key"}
-	takes := func(formats ...string) pluginInfo { return pluginInfo{md: &protocol.Metadata{SignatureFormats: formats}} }
+	takes := func(formats ...string) pluginInfo {
+		return pluginInfo{md: &protocol.Metadata{SignatureFormats: formats}}
+	}
 	both := takes(protocol.FormatSigstoreJSON, protocol.FormatSigstoreBundle)
 	want := Requirement{Path: "default[0]", Outcome: OutcomeAccepted}
 

@@ -14,6 +14,7 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
+	"go.podman.io/image/v5/pkg/tlsclientconfig"
 	"go.podman.io/image/v5/types"
 )
 
@@ -34,7 +35,8 @@ import (
 //     containers/image does; otherwise plain HTTP is refused;
 //   - credentials: auth.json (and credential helpers) for the place itself,
 //     so a mirror never receives the registry's credentials;
-//   - namespace-proxy: the "ns" query parameter on every request.
+//   - namespace-proxy: the "ns" query parameter on every request;
+//   - certs.d (containers-certs.d(5)): the place's CA and client certificates.
 
 // endpoint is one place the image's repository can be read from.
 type endpoint struct {
@@ -43,6 +45,8 @@ type endpoint struct {
 	auth     authn.Authenticator
 	// nsProxy is registries.conf's namespace-proxy for the place, or "".
 	nsProxy string
+	// certDir is the place's certs.d directory, or "".
+	certDir string
 }
 
 // candidate is an endpoint, or why containers/image would not use that place.
@@ -110,7 +114,11 @@ func newEndpoint(sys *types.SystemContext, src sysregistriesv2.PullSource) (endp
 			IdentityToken: creds.IdentityToken,
 		})
 	}
-	return endpoint{repo: repo, insecure: insecure, auth: auth, nsProxy: src.Endpoint.NamespaceProxy}, nil
+	certs, err := certDir(sys, reference.Domain(physical))
+	if err != nil {
+		return endpoint{}, fmt.Errorf("certificates for %s: %w", reference.Domain(physical), err)
+	}
+	return endpoint{repo: repo, insecure: insecure, auth: auth, nsProxy: src.Endpoint.NamespaceProxy, certDir: certs}, nil
 }
 
 // puller is a go-containerregistry client for ep: one HTTP transport (so one
@@ -118,9 +126,15 @@ func newEndpoint(sys *types.SystemContext, src sysregistriesv2.PullSource) (endp
 // requests.
 func (ep endpoint) puller(userAgent string) (*remote.Puller, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if ep.certDir != "" {
+		if err := tlsclientconfig.SetupCertificates(ep.certDir, base.TLSClientConfig); err != nil {
+			return nil, err
+		}
+	}
 	var rt http.RoundTripper = base
 	if ep.insecure {
-		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // registries.conf or --tls-verify=false asks for it.
+		base.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // registries.conf or --tls-verify=false asks for it.
 	} else {
 		rt = httpsOnly{next: base}
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -193,6 +194,64 @@ func TestEndpointPlainHTTPOnlyWhenInsecure(t *testing.T) {
 			if ns != "upstream.example.com" {
 				t.Errorf("a request with ns=%q, want the namespace proxy on every request", ns)
 			}
+		}
+	}
+}
+
+// A registry whose certificate only certs.d's CA vouches for is reached by
+// the referrers client too, as by containers/image; without it, TLS fails.
+func TestEndpointTrustsCertsD(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	certsD := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(certsD, host), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(filepath.Join(certsD, host, "ca.crt"), ca, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	named, err := reference.ParseNormalizedNamed(host + "/team/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := "sha256:" + strings.Repeat("0", 64)
+
+	for _, withCA := range []bool{true, false} {
+		opts := Options{RegistriesConf: writeTestFile(t, "registries.conf", ""), AuthFile: writeTestFile(t, "auth.json", "{}")}
+		sys := opts.systemContext()
+		sys.DockerPerHostCertDirPath = t.TempDir()
+		if withCA {
+			sys.DockerPerHostCertDirPath = certsD
+		}
+		candidates, err := pullCandidates(sys, named)
+		if err != nil || len(candidates) != 1 || candidates[0].err != nil {
+			t.Fatalf("candidates %+v, %v", candidates, err)
+		}
+		p, err := candidates[0].ep.puller("test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		requests = 0
+		mu.Unlock()
+		_, err = remote.Referrers(candidates[0].ep.repo.Digest(d), remote.Reuse(p), remote.WithContext(t.Context()))
+		mu.Lock()
+		got := requests
+		mu.Unlock()
+		switch {
+		case withCA && (got == 0 || (err != nil && strings.Contains(err.Error(), "certificate"))):
+			t.Errorf("with certs.d's CA: %d requests, err %v; want the registry reached", got, err)
+		case !withCA && (got != 0 || err == nil || !strings.Contains(err.Error(), "certificate")):
+			t.Errorf("without it: %d requests, err %v; want a certificate error and none", got, err)
 		}
 	}
 }
