@@ -35,8 +35,10 @@ func TestTrustedRootUpdateExitStatus(t *testing.T) {
 	output := filepath.Join(dir, "etc", "trusted_root.json")
 	run := func(extra ...string) (string, string, int) {
 		t.Helper()
-		args := append([]string{"trusted-root", "update", "--mirror", repo.URL(), "--root", rootFile,
-			"--cache-dir", filepath.Join(dir, "cache"), "--output", output, "--timeout", "5s"}, extra...)
+		args := append([]string{
+			"trusted-root", "update", "--mirror", repo.URL(), "--root", rootFile,
+			"--cache-dir", filepath.Join(dir, "cache"), "--output", output, "--timeout", "5s",
+		}, extra...)
 		var stdout, stderr bytes.Buffer
 		status := Run(args, strings.NewReader(""), &stdout, &stderr)
 		return stdout.String(), stderr.String(), status
