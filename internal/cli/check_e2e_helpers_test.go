@@ -131,34 +131,13 @@ func (r checkResult) want(t *testing.T, status int, text string, fragments ...st
 }
 
 // gitlabLegacy makes a keyless signature of img by the fixture's GitLab CI
-// identity and attaches it with `cosign attach signature`, in cosign's legacy
-// layout. It returns the fixture instance, whose trust material the policy
-// must name.
+// identity and attaches it in cosign's legacy layout (e2e.AttachGitLabKeyless).
 func gitlabLegacy(t *testing.T, img e2e.Image) *fixture.Instance {
 	t.Helper()
-	in, err := fixture.NewInstance()
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := in.IssueLeaf(fixture.GitLabCI())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := in.SignLegacy(leaf, fixture.CosignPayload(img.Repository, img.Digest), fixture.LegacyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2e.AttachSignature(t, img.DigestRef(), e2e.Attachment{
-		Payload:          sig.Payload,
-		Signature:        sig.Annotations[fixture.AnnotationSignature],
-		Certificate:      []byte(sig.Annotations[fixture.AnnotationCertificate]),
-		CertificateChain: []byte(sig.Annotations[fixture.AnnotationChain]),
-		RekorBundle:      []byte(sig.Annotations[fixture.AnnotationBundle]),
-	})
-	return in
+	return e2e.AttachGitLabKeyless(t, img)
 }
 
-const gitlabSubject = "https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main"
+const gitlabSubject = e2e.GitLabSubject
 
 // gitlabConfig is a plugin config trusting in's Sigstore instance (its
 // trusted_root.json) for one GitLab CI identity.

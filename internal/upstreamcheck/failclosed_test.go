@@ -81,36 +81,42 @@ func TestRefusesPluginThatHangsPastTheDeadline(t *testing.T) {
 	// The plugin leaves a child in its process group, and both sleep far
 	// longer than the test; the host must kill the whole group.
 	pids := filepath.Join(t.TempDir(), "pids")
-	fakePlugin(t, s.plugins, "hangs", "", `sleep 600 & echo $! >>`+pids+`; sleep 600`)
+	fakePlugin(t, s.plugins, "hangs", "", `echo $$ >>`+pids+`; sleep 600 & echo $! >>`+pids+`; sleep 600`)
 	policy := s.policy(t, sigstore, pluginRequirement("hangs", `{}`))
-	const deadline = 3 * time.Second
+	// Long enough for the registry round trips before the plugin runs, on a
+	// loaded machine; far below the host's own 30 s.
+	const deadline = 5 * time.Second
+	prog := patched(t) // built before the clock starts
 
 	for _, cmd := range []string{"copy", "allowed"} {
 		t.Run(cmd, func(t *testing.T) {
 			start := time.Now()
 			var r result
 			if cmd == "copy" {
-				r = s.copyToOCI(t, patched(t), policy, img.Ref, "-timeout", deadline.String())
+				r = s.copyToOCI(t, prog, policy, img.Ref, "-timeout", deadline.String())
 				r.wantNoLayout(t)
 			} else {
-				r = s.allowed(t, patched(t), policy, img.Ref, "-timeout", deadline.String())
+				r = s.allowed(t, prog, policy, img.Ref, "-timeout", deadline.String())
 			}
 			r.want(t, exitError, `Policy plugin "hangs" failed: `, "timed out", "its process group was killed")
-			if took := time.Since(start); took > deadline+10*time.Second {
+			if took := time.Since(start); took > deadline+15*time.Second {
 				t.Errorf("refused after %s, want soon after the %s deadline", took, deadline)
 			}
 		})
 	}
-	wantDead(t, pids)
+	wantDead(t, pids, 4) // two runs, each the plugin's shell and its child
 }
 
-// wantDead asserts that every process whose PID is listed in file is gone
-// (or a zombie left for init to reap).
-func wantDead(t *testing.T, file string) {
+// wantDead asserts that file lists n PIDs and that every one of those
+// processes is gone (or a zombie left for init to reap).
+func wantDead(t *testing.T, file string, n int) {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatalf("the hanging plugin never ran: %v", err)
+	}
+	if got := len(strings.Fields(string(data))); got != n {
+		t.Errorf("%d plugin processes recorded, want %d: %q", got, n, data)
 	}
 	for _, f := range strings.Fields(string(data)) {
 		pid, err := strconv.Atoi(f)
@@ -125,7 +131,7 @@ func wantDead(t *testing.T, file string) {
 		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
 			continue
 		}
-		t.Errorf("the plugin's child %d is still running: %s", pid, stat)
+		t.Errorf("plugin process %d is still running: %s", pid, stat)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }

@@ -17,28 +17,19 @@ func runAllowed(ctx context.Context, args []string, stdout io.Writer) error {
 	var cfg hostConfig
 	cfg.register(fs)
 	policyPath := fs.String("policy", "", "policy.json `FILE`")
-	operands, err := parseFlags(fs, args, 1)
+	cmd, err := cfg.open(ctx, fs, args, 1)
 	if err != nil {
 		return err
 	}
-	ref, err := parseImageName(operands[0])
-	if err != nil {
-		return err
-	}
-	sys, cleanup, err := cfg.systemContext()
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	ctx, cancel := cfg.withDeadline(ctx)
-	defer cancel()
+	defer cmd.close()
 	pc, err := policyContext(*policyPath)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = pc.Destroy() }()
 
-	src, err := ref.NewImageSource(ctx, sys)
+	ctx = cmd.ctx
+	src, err := cmd.images[0].NewImageSource(ctx, cmd.sys)
 	if err != nil {
 		return err
 	}

@@ -58,22 +58,15 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Var(&policies, "policy", "policy.json `FILE` (repeat)")
 	rounds := fs.Int("rounds", 15, "rounds")
 	warmup := fs.Int("warmup", 2, "rounds run first and not reported (connections, page cache)")
-	operands, err := parseFlags(fs, args, 1)
+	cmd, err := cfg.open(ctx, fs, args, 1)
 	if err != nil {
 		return err
 	}
+	defer cmd.close()
 	if len(policies) == 0 || *rounds < 1 || *warmup < 0 {
 		return usageError("bench wants -policy at least once, -rounds >= 1 and -warmup >= 0")
 	}
-	src, err := parseImageName(operands[0])
-	if err != nil {
-		return err
-	}
-	sys, cleanup, err := cfg.systemContext()
-	if err != nil {
-		return err
-	}
-	defer cleanup()
+	ctx, sys, src := cmd.ctx, cmd.sys, cmd.images[0]
 	work, err := os.MkdirTemp("", "upstream-e2e-bench-")
 	if err != nil {
 		return err

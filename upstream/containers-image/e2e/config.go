@@ -70,6 +70,41 @@ func (c *hostConfig) systemContext() (sys *types.SystemContext, cleanup func(), 
 	}, cleanup, nil
 }
 
+// session is a parsed command line, ready to run: its image operands, the
+// SystemContext, and the context bounded by -timeout. close releases them.
+type session struct {
+	images []types.ImageReference
+	sys    *types.SystemContext
+	ctx    context.Context
+	close  func()
+}
+
+// open parses args, which must hold n image names after the flags of fs
+// (hostConfig's registered on it), and prepares what every command needs.
+func (c *hostConfig) open(ctx context.Context, fs *flag.FlagSet, args []string, n int) (*session, error) {
+	operands, err := parseFlags(fs, args, n)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{}
+	for _, name := range operands {
+		ref, err := parseImageName(name)
+		if err != nil {
+			return nil, err
+		}
+		s.images = append(s.images, ref)
+	}
+	sys, cleanup, err := c.systemContext()
+	if err != nil {
+		return nil, err
+	}
+	s.sys = sys
+	ctx, cancel := c.withDeadline(ctx)
+	s.ctx = ctx
+	s.close = func() { cancel(); cleanup() }
+	return s, nil
+}
+
 // policyContext loads policy.json as skopeo --policy FILE does.
 func policyContext(path string) (*signature.PolicyContext, error) {
 	if path == "" {

@@ -20,32 +20,18 @@ func runCopy(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg.register(fs)
 	policyPath := fs.String("policy", "", "policy.json `FILE`")
 	removeSignatures := fs.Bool("remove-signatures", false, "do not copy signatures (an OCI layout cannot store them)")
-	operands, err := parseFlags(fs, args, 2)
+	cmd, err := cfg.open(ctx, fs, args, 2)
 	if err != nil {
 		return err
 	}
-	src, err := parseImageName(operands[0])
-	if err != nil {
-		return err
-	}
-	dest, err := parseImageName(operands[1])
-	if err != nil {
-		return err
-	}
-	sys, cleanup, err := cfg.systemContext()
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	ctx, cancel := cfg.withDeadline(ctx)
-	defer cancel()
+	defer cmd.close()
 	pc, err := policyContext(*policyPath)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = pc.Destroy() }()
 
-	copied, err := copyImage(ctx, pc, sys, src, dest, *removeSignatures)
+	copied, err := copyImage(cmd.ctx, pc, cmd.sys, cmd.images[0], cmd.images[1], *removeSignatures)
 	if err != nil {
 		return err
 	}
