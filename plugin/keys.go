@@ -52,6 +52,19 @@ func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*
 // not verify with the key it was given (one of sigstoreMessages' kind: the
 // message sigstore-go wraps a failed signature check in). A log entry that
 // names another key is explained as such.
+//
+// sigstore-go wraps every failed signature check in that message, including
+// one whose cause it names (a message signature for another digest): such a
+// cause is the reason, not the key.
 func notMadeByKey(err error) bool {
-	return strings.Contains(err.Error(), "failed to verify signature")
+	msg := err.Error()
+	if !strings.Contains(msg, "failed to verify signature") {
+		return false
+	}
+	for _, m := range sigstoreMessages {
+		if strings.Contains(msg, m.message) {
+			return false
+		}
+	}
+	return true
 }
