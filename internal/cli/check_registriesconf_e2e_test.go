@@ -58,6 +58,13 @@ func TestCheckFollowsRegistriesConf(t *testing.T) {
 		r.want(t, ExitUsage, r.stderr, "http: server gave HTTP response to HTTPS client")
 	})
 
+	t.Run("--tls-verify=true: HTTPS even where registries.conf says insecure, as podman", func(t *testing.T) {
+		useRegistriesConf(t, fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", env.addr))
+
+		r := env.check(t, policy, signed.Ref, "text", "--tls-verify=true")
+		r.want(t, ExitUsage, r.stderr, "http: server gave HTTP response to HTTPS client")
+	})
+
 	t.Run("blocked = true: refused", func(t *testing.T) {
 		useRegistriesConf(t, fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\nblocked = true\n", env.addr))
 

@@ -38,9 +38,9 @@ func TestPullCandidatesFollowRegistriesConf(t *testing.T) {
 		err         string
 	}
 	tests := []struct {
-		name, conf, image string
-		insecureFlag      bool
-		want              []want
+		name, conf, image        string
+		insecureFlag, verifyFlag bool
+		want                     []want
 	}{
 		{
 			name: "no configuration: the registry itself, TLS verified, anonymous",
@@ -56,6 +56,11 @@ func TestPullCandidatesFollowRegistriesConf(t *testing.T) {
 			name: "--tls-verify=false wins over registries.conf",
 			conf: ``, image: "127.0.0.1:5000/team/app:1", insecureFlag: true,
 			want: []want{{place: "127.0.0.1:5000/team/app:1", repo: "127.0.0.1:5000/team/app", insecure: true}},
+		},
+		{
+			name: "--tls-verify=true wins over insecure = true",
+			conf: "[[registry]]\nlocation = \"127.0.0.1:5000\"\ninsecure = true\n", image: "127.0.0.1:5000/team/app:1", verifyFlag: true,
+			want: []want{{place: "127.0.0.1:5000/team/app:1", repo: "127.0.0.1:5000/team/app"}},
 		},
 		{
 			name: "blocked = true",
@@ -98,7 +103,7 @@ func TestPullCandidatesFollowRegistriesConf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := Options{Insecure: tt.insecureFlag, RegistriesConf: writeTestFile(t, "registries.conf", tt.conf), AuthFile: authFile}
+			opts := Options{Insecure: tt.insecureFlag, VerifyTLS: tt.verifyFlag, RegistriesConf: writeTestFile(t, "registries.conf", tt.conf), AuthFile: authFile}
 			named, err := reference.ParseNormalizedNamed(tt.image)
 			if err != nil {
 				t.Fatal(err)
