@@ -171,3 +171,49 @@ func TestSeriesIsComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyFailsNamingThePatch: a hunk that no longer applies (here: a context line
+// of the second patch changed, as an upstream edit would) makes upstream-apply.sh
+// fail, naming the patch, rather than apply the series in part or with fuzz.
+func TestApplyFailsNamingThePatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies the module out of the module cache")
+	}
+	names := series(t)
+	if len(names) < 2 {
+		t.Fatalf("series has %d patches", len(names))
+	}
+	seriesDir := t.TempDir()
+	for _, f := range append([]string{"VERSION", "series"}, names...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == names[1] {
+			// The first context line of the first hunk.
+			lines := strings.Split(string(data), "\n")
+			inHunk := false
+			for i, l := range lines {
+				if strings.HasPrefix(l, "@@ ") {
+					inHunk = true
+				} else if inHunk && strings.HasPrefix(l, " ") && strings.TrimSpace(l) != "" {
+					lines[i] = l + " // changed upstream"
+					break
+				}
+			}
+			data = []byte(strings.Join(lines, "\n"))
+		}
+		if err := os.WriteFile(filepath.Join(seriesDir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("bash", "../../hack/upstream-apply.sh", filepath.Join(t.TempDir(), "image"))
+	cmd.Env = append(os.Environ(), "UPSTREAM_SERIES_DIR="+seriesDir)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("upstream-apply.sh succeeded with a broken patch:\n%s", out)
+	}
+	if want := "upstream-apply: FAILED: " + names[1] + " does not apply"; !bytes.Contains(out, []byte(want)) {
+		t.Errorf("output does not say %q:\n%s", want, out)
+	}
+}
