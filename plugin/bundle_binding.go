@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	"github.com/sigstore/sigstore-go/pkg/verify"
 	"go.podman.io/image/v5/docker/reference"
 )
 
@@ -20,8 +19,8 @@ var inTotoStatementTypes = []string{"https://in-toto.io/Statement/v1", "https://
 // statement is read only from the verification result, never from the envelope:
 // its predicate type must be allowed, and the names of the subjects with this
 // digest are the references the signature names.
-func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedBundle, verified *verifiedSignature) outcome {
-	if result.Statement == nil {
+func (e *evaluation) bindBundle(v *verified, u *untrustedBundle, verified *verifiedSignature) outcome {
+	if v.result.Statement == nil {
 		// A message signature signs the digest alone, so it names no image. The
 		// digest algorithm is checked because sigstore-go compares digest bytes.
 		if alg := u.GetMessageSignature().GetMessageDigest().GetAlgorithm(); alg != protocommon.HashAlgorithm_SHA2_256 {
@@ -29,7 +28,7 @@ func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedB
 		}
 		return e.signedReferences(nil, verified)
 	}
-	verifiedStatement := result.Statement
+	verifiedStatement := v.result.Statement
 	if !slices.Contains(inTotoStatementTypes, verifiedStatement.GetType()) {
 		return reject("signed statement has _type %q, not an in-toto statement (%s)", verifiedStatement.GetType(), strings.Join(inTotoStatementTypes, ", "))
 	}
