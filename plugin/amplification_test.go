@@ -211,7 +211,11 @@ func TestHostileSignaturesAreAnsweredInTime(t *testing.T) {
 		}, 8 * (n - 1)},
 		{"varied chains: reordered, repeated, partial, none, mixed with decoys", func() []protocol.Signature {
 			chains := [][]*x509.Certificate{
-				{inter, fulcioRoot}, {fulcioRoot, inter}, {inter}, {}, {inter, inter, inter, fulcioRoot},
+				{inter, fulcioRoot},
+				{fulcioRoot, inter},
+				{inter},
+				{},
+				{inter, inter, inter, fulcioRoot},
 				append([]*x509.Certificate{inter}, copied...), append(append([]*x509.Certificate{}, copied[:5]...), inter, fulcioRoot, fulcioRoot),
 			}
 			return repeat(n-1, func(i int) protocol.Signature {
