@@ -46,15 +46,22 @@ func checkAnswerTime(t *testing.T, elapsed, plain time.Duration) {
 	}
 }
 
-// distinct makes n signatures that differ only by an annotation no one reads:
-// none is a copy of another, so each is verified.
+// distinct makes n signatures that differ from sig and from each other only
+// in bytes no one reads: none is a copy of another, so each is verified.
 func distinct(n int, sig protocol.Signature) []protocol.Signature {
-	return repeat(n, func(i int) protocol.Signature {
-		s := sig
-		s.Annotations = maps.Clone(sig.Annotations)
-		s.Annotations["org.example/copy"] = fmt.Sprint(i)
-		return s
-	})
+	return repeat(n, func(i int) protocol.Signature { return distinctEntry(sig, i) })
+}
+
+// distinctEntry is sig with an annotation no one reads (a legacy signature) or
+// i trailing blanks (a bundle).
+func distinctEntry(sig protocol.Signature, i int) protocol.Signature {
+	if sig.Bundle != nil {
+		sig.Bundle = append(slices.Clone(sig.Bundle), strings.Repeat(" ", i)...)
+		return sig
+	}
+	sig.Annotations = maps.Clone(sig.Annotations)
+	sig.Annotations["org.example/copy"] = fmt.Sprint(i)
+	return sig
 }
 
 // decoys makes CA certificates that bear the name of the fixture's Fulcio
@@ -204,7 +211,11 @@ func TestHostileSignaturesAreAnsweredInTime(t *testing.T) {
 		}, 8 * (n - 1)},
 		{"varied chains: reordered, repeated, partial, none, mixed with decoys", func() []protocol.Signature {
 			chains := [][]*x509.Certificate{
-				{inter, fulcioRoot}, {fulcioRoot, inter}, {inter}, {}, {inter, inter, inter, fulcioRoot},
+				{inter, fulcioRoot},
+				{fulcioRoot, inter},
+				{inter},
+				{},
+				{inter, inter, inter, fulcioRoot},
 				append([]*x509.Certificate{inter}, copied...), append(append([]*x509.Certificate{}, copied[:5]...), inter, fulcioRoot, fulcioRoot),
 			}
 			return repeat(n-1, func(i int) protocol.Signature {
@@ -269,14 +280,7 @@ func TestHostileBundlesAreAnsweredInTime(t *testing.T) {
 	good := env.bundle(t, env.leaf(t, fixture.GitHubReusableWorkflow()), opts)
 	otherProto := env.bundleProto(t, env.in, env.leaf(t, fixture.EmailIdentity()), opts)
 	d := newDecoys(t, env)
-	plainOther := bundleSignature(t, otherProto)
-	plain := repeat(MaxSignatures-1, func(i int) protocol.Signature {
-		// Trailing blanks make each bundle distinct, and change nothing else.
-		s := plainOther
-		s.Bundle = append(slices.Clone(plainOther.Bundle), strings.Repeat(" ", i)...)
-		return s
-	})
-	_, plainTime := answer(t, env.request(t, cfg, append(plain, good)...))
+	_, plainTime := answer(t, env.request(t, cfg, append(distinct(MaxSignatures-1, bundleSignature(t, otherProto)), good)...))
 	for _, selfIssued := range []bool{false, true} {
 		sigs := repeat(MaxSignatures-1, func(int) protocol.Signature {
 			pb := cloneBundle(otherProto)

@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"github.com/sigstore/sigstore-go/pkg/verify"
-
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
@@ -19,16 +17,16 @@ func (e *evaluation) evaluateBundle(sig *protocol.Signature) outcome {
 		return outcome{err: err}
 	}
 	var (
-		verified *verifiedSignature
-		result   *verify.VerificationResult
+		signer *verifiedSignature
+		v      *verified
 	)
 	if e.cfg.trust.keys != nil {
-		verified, result, err = e.verifyBundleWithKeys(untrusted)
+		signer, v, err = e.verifyBundleWithKeys(untrusted)
 	} else {
-		verified, result, err = e.verifyBundleWithCertificate(untrusted)
+		signer, v, err = e.verifyBundleWithCertificate(untrusted)
 	}
 	if err != nil {
 		return outcome{err: err}
 	}
-	return e.bindBundle(result, untrusted, verified)
+	return e.bindBundle(v, untrusted, signer)
 }

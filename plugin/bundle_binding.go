@@ -6,19 +6,18 @@ import (
 	"strings"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	"github.com/sigstore/sigstore-go/pkg/verify"
 	"go.podman.io/image/v5/docker/reference"
 )
 
 // bindBundle decides what a verified bundle says about this image. sigstore-go
 // has already bound the digest (WithArtifactDigest): a message signature's digest
 // equals the manifest's, an in-toto statement has a subject with it. Here the
-// statement is read from the envelope's payload only after sigstore-go verified
-// its signature, with in-toto's JSON names (parseInTotoStatement): its predicate
-// type must be allowed, and the names of the subjects with this digest are the
-// references the signature names.
-func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedBundle, verified *verifiedSignature) outcome {
-	if result.Statement == nil {
+// statement is read only from the envelope payload whose signature sigstore-go
+// verified (verified.statement), with in-toto's JSON names
+// (parseInTotoStatement): its predicate type must be allowed, and the names of
+// the subjects with this digest are the references the signature names.
+func (e *evaluation) bindBundle(v *verified, u *untrustedBundle, verified *verifiedSignature) outcome {
+	if v.result.Statement == nil {
 		// A message signature signs the digest alone, so it names no image. The
 		// digest algorithm is checked because sigstore-go compares digest bytes.
 		if alg := u.GetMessageSignature().GetMessageDigest().GetAlgorithm(); alg != protocommon.HashAlgorithm_SHA2_256 {
@@ -29,7 +28,7 @@ func (e *evaluation) bindBundle(result *verify.VerificationResult, u *untrustedB
 	// The DSSE signature sigstore-go verified covers this payload; the
 	// statement is read from it by in-toto's JSON names, not from
 	// result.Statement, which protojson read.
-	verifiedStatement, err := parseInTotoStatement(u.GetDsseEnvelope().GetPayload())
+	verifiedStatement, err := parseInTotoStatement(v.statement)
 	if err != nil {
 		return reject("signed statement is not a well-formed in-toto statement: %v", err)
 	}

@@ -55,7 +55,7 @@ func (e *evaluation) manifestArtifact() (verify.ArtifactPolicyOption, error) {
 
 // verifyBundleWithCertificate verifies a certificate-signed bundle against the
 // config's trust material, then matches the certificate's identity.
-func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, error) {
+func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedSignature, *verified, error) {
 	if u.GetVerificationMaterial().GetPublicKey() != nil {
 		return nil, nil, rejectf("bundle is signed with a public key, but this requirement trusts certificates (identities), not keys")
 	}
@@ -64,25 +64,24 @@ func (e *evaluation) verifyBundleWithCertificate(u *untrustedBundle) (*verifiedS
 		return nil, nil, rejectBecause(err, err.Error())
 	}
 	material := e.withIntermediates(e.cfg.trust.material, u.chain)
-	result, err := runVerifier(material, u.Bundle, artifact, certificateBundleOptions(e.cfg.requireSCT))
+	v, err := runVerifier(material, u.Bundle, nil, artifact, certificateBundleOptions(e.cfg.requireSCT))
 	if err != nil {
 		if e.withholding(material) {
 			return nil, nil, rejectBecause(err, "decided again once its chain certificates are checked")
 		}
 		return nil, nil, rejectBecause(err, explainFailure(err, material, u))
 	}
-	if err := checkLogWindows(u, material, result); err != nil {
+	if err := checkLogWindows(u, material, v.result); err != nil {
 		return nil, nil, err
 	}
-	verifiedLeaf := u.leaf
-	verified, err := e.certificateSignature(verifiedLeaf, result)
-	return verified, result, err
+	signer, err := e.certificateSignature(v)
+	return signer, v, err
 }
 
 // verifyBundleWithKeys tries each trusted key in turn, each with its own
 // material (verifyWithKeys): the bundle's key hint is untrusted and
 // chooses nothing.
-func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignature, *verify.VerificationResult, error) {
+func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignature, *verified, error) {
 	if u.GetVerificationMaterial().GetPublicKey() == nil {
 		return nil, nil, rejectf("bundle is signed with a certificate, but this requirement trusts public keys (keyPath/keyData), not certificates")
 	}
@@ -90,13 +89,13 @@ func (e *evaluation) verifyBundleWithKeys(u *untrustedBundle) (*verifiedSignatur
 	if err != nil {
 		return nil, nil, rejectBecause(err, err.Error())
 	}
-	var check func(*trustedKey, *verify.VerificationResult) error
+	var check func(*trustedKey, *verified) error
 	if e.cfg.trust.keysNeedLog {
-		check = func(key *trustedKey, result *verify.VerificationResult) error {
-			return checkLogWindows(u, key.material, result)
+		check = func(key *trustedKey, v *verified) error {
+			return checkLogWindows(u, key.material, v.result)
 		}
 	}
-	return e.verifyWithKeys(u, func(key *trustedKey) (*verify.VerificationResult, error) {
-		return runVerifier(key.material, u.Bundle, artifact, keyBundleOptions(e.cfg.trust.keysNeedLog), verify.WithKey())
+	return e.verifyWithKeys(u, func(key *trustedKey) (*verified, error) {
+		return runVerifier(key.material, u.Bundle, nil, artifact, keyBundleOptions(e.cfg.trust.keysNeedLog), verify.WithKey())
 	}, check)
 }

@@ -25,11 +25,15 @@ func (c *certIdentity) subjects() []string {
 	return append(all, c.otherNames...)
 }
 
-// readCertIdentity extracts the signer identity of a leaf certificate that has
-// already been verified. A certificate whose two issuer extensions disagree, or
+// readCertIdentity extracts the signer identity of the leaf certificate
+// sigstore-go verified. A certificate whose two issuer extensions disagree, or
 // that repeats one, is rejected as containers/image does: which one would a
 // verifier believe?
-func readCertIdentity(cert *x509.Certificate) (*certIdentity, error) {
+func readCertIdentity(v *verified) (*certIdentity, error) {
+	cert := v.leaf
+	if cert == nil {
+		return nil, fmt.Errorf("the signature was verified with a key, not a certificate")
+	}
 	var v1, v2 []string
 	for _, e := range cert.Extensions {
 		switch {

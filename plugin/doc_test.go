@@ -69,3 +69,39 @@ func TestPackageDocListsDeclaredPlaces(t *testing.T) {
 		t.Fatalf("only %d places found in the list", names)
 	}
 }
+
+// TestOnlyTheVerifierMakesVerified: a verified value, which identity matching,
+// payload parsing and reference binding take, is made in verify.go only (by
+// runVerifier, from what sigstore-go accepted), never elsewhere in the package.
+func TestOnlyTheVerifierMakesVerified(t *testing.T) {
+	fset := token.NewFileSet()
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := 0
+	for _, entry := range entries {
+		name := entry.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.CompositeLit); ok {
+				if id, ok := lit.Type.(*ast.Ident); ok && id.Name == "verified" {
+					if name != "verify.go" {
+						t.Errorf("%s makes a verified value", fset.Position(lit.Pos()))
+					}
+					made++
+				}
+			}
+			return true
+		})
+	}
+	if made == 0 {
+		t.Fatal("verify.go makes no verified value")
+	}
+}

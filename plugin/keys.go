@@ -3,8 +3,6 @@ package plugin
 import (
 	"fmt"
 	"strings"
-
-	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
 // verifyWithKeys tries each trusted key in turn, each with its own material,
@@ -12,14 +10,14 @@ import (
 // run has sigstore-go verify the signature with one key's material; then, if
 // set, check decides what sigstore-go left to the plugin. u is the signature as
 // sigstore-go verified it, for the explanation of a failure.
-func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*verify.VerificationResult, error),
-	check func(*trustedKey, *verify.VerificationResult) error,
-) (*verifiedSignature, *verify.VerificationResult, error) {
+func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*verified, error),
+	check func(*trustedKey, *verified) error,
+) (*verifiedSignature, *verified, error) {
 	keys := e.cfg.trust.keys
 	var rejections []error
 	notMade := 0
 	for _, key := range keys {
-		result, err := run(key)
+		v, err := run(key)
 		if err != nil {
 			if notMadeByKey(err) {
 				notMade++
@@ -28,12 +26,12 @@ func (e *evaluation) verifyWithKeys(u *untrustedBundle, run func(*trustedKey) (*
 			continue
 		}
 		if check != nil {
-			if err := check(key, result); err != nil {
+			if err := check(key, v); err != nil {
 				rejections = append(rejections, err)
 				continue
 			}
 		}
-		return keySignature(key, result), result, nil
+		return keySignature(key, v), v, nil
 	}
 	switch {
 	case notMade == len(keys):

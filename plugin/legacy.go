@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -48,21 +47,23 @@ func (e *evaluation) evaluateLegacy(sig *protocol.Signature) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	var verified *verifiedSignature
+	var (
+		signer *verifiedSignature
+		v      *verified
+	)
 	if e.cfg.trust.keys != nil {
-		verified, err = e.verifyLegacyWithKeys(untrusted)
+		signer, v, err = e.verifyLegacyWithKeys(untrusted)
 	} else {
-		verified, err = e.verifyLegacyWithCertificate(untrusted)
+		signer, v, err = e.verifyLegacyWithCertificate(untrusted)
 	}
 	if err != nil {
 		return outcome{err: err}
 	}
-	verifiedPayload := untrusted.payload
-	payload, err := parseSimpleSigningPayload(verifiedPayload)
+	payload, err := parseSimpleSigningPayload(v)
 	if err != nil {
 		return reject("invalid signed payload: %v", err)
 	}
-	return e.bindLegacyPayload(payload, verified)
+	return e.bindLegacyPayload(payload, signer)
 }
 
 func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLegacy, error) {
@@ -120,10 +121,10 @@ func parseUntrustedLegacy(sig *protocol.Signature, needCert bool) (*untrustedLeg
 	return u, nil
 }
 
-func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedSignature, error) {
+func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedSignature, *verified, error) {
 	entity, err := u.bundle(certificateMaterial(u.certs))
 	if err != nil {
-		return nil, rejectBecause(err, err.Error())
+		return nil, nil, rejectBecause(err, err.Error())
 	}
 	// The same options as a certificate bundle: the SET is required (the log
 	// entry), and an RFC 3161 timestamp, when present and from a trusted TSA, is
@@ -137,22 +138,23 @@ func (e *evaluation) verifyLegacyWithCertificate(u *untrustedLegacy) (*verifiedS
 		untrustedChain = untrustedChain[:len(untrustedChain)-1]
 	}
 	material := e.withIntermediates(e.cfg.trust.material, untrustedChain)
-	result, err := runVerifier(material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts)
+	v, err := runVerifier(material, entity, u.payload, nil, opts)
 	if err != nil {
 		if e.withholding(material) {
-			return nil, rejectBecause(err, "decided again once its chain certificates are checked")
+			return nil, nil, rejectBecause(err, "decided again once its chain certificates are checked")
 		}
-		return nil, rejectBecause(err, explainFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]}))
+		return nil, nil, rejectBecause(err, explainFailure(err, material, &untrustedBundle{Bundle: entity, leaf: u.certs[0], chain: u.certs[1:]}))
 	}
-	return e.certificateSignature(u.certs[0], result)
+	signer, err := e.certificateSignature(v)
+	return signer, v, err
 }
 
-func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignature, error) {
+func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignature, *verified, error) {
 	opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
 	withLog := *u
 	if e.cfg.trust.keysNeedLog {
 		if u.set == nil {
-			return nil, rejectf("missing %s annotation: the config names a transparency log, so a Rekor SET is required", annotationRekorSET)
+			return nil, nil, rejectf("missing %s annotation: the config names a transparency log, so a Rekor SET is required", annotationRekorSET)
 		}
 		opts = keyBundleOptions(true)
 	} else {
@@ -160,12 +162,11 @@ func (e *evaluation) verifyLegacyWithKeys(u *untrustedLegacy) (*verifiedSignatur
 	}
 	entity, err := withLog.bundle(keyMaterial(""))
 	if err != nil {
-		return nil, rejectBecause(err, err.Error())
+		return nil, nil, rejectBecause(err, err.Error())
 	}
-	verified, _, err := e.verifyWithKeys(&untrustedBundle{Bundle: entity}, func(key *trustedKey) (*verify.VerificationResult, error) {
-		return runVerifier(key.material, entity, verify.WithArtifact(bytes.NewReader(u.payload)), opts, verify.WithKey())
+	return e.verifyWithKeys(&untrustedBundle{Bundle: entity}, func(key *trustedKey) (*verified, error) {
+		return runVerifier(key.material, entity, u.payload, nil, opts, verify.WithKey())
 	}, nil)
-	return verified, err
 }
 
 func certificateMaterial(certs []*x509.Certificate) *protobundle.VerificationMaterial {

@@ -25,8 +25,8 @@ type simpleSigningPayload struct {
 // identity in critical, exactly one key in each of those, optional null or an
 // object whose creator is a string and timestamp an integer. Anything else is
 // rejected, because a payload a verifier misreads is a signature it misapplies.
-func parseSimpleSigningPayload(verifiedPayload []byte) (*simpleSigningPayload, error) {
-	top, err := parseExactFields("payload", verifiedPayload, "critical", "optional")
+func parseSimpleSigningPayload(v *verified) (*simpleSigningPayload, error) {
+	top, err := parseExactFields("payload", v.payload, "critical", "optional")
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@
 //     SETs, RFC 3161 timestamps, SCTs, and, for bundles, the binding to the
 //     manifest digest (WithArtifactDigest: a message signature's digest, an
 //     in-toto statement's subject).
+//     What it accepted comes out as a verified value, which only runVerifier
+//     makes, and which 3 to 5 take as their only input.
 //  2. Log windows (checkLogWindows, bundle_tlog.go): a bundle's log entry must
 //     come from a log valid at every verified time, which sigstore-go checks
 //     only through a SET.
