@@ -16,7 +16,7 @@ func TestMixedScopeRequiresBoth(t *testing.T) {
 
 	t.Run("sigstoreSigned accepts, the plugin rejects: refused", func(t *testing.T) {
 		policy := s.policy(t, sigstoreSigned(key), pluginRequirement("sigstore", keyConfig(other, "matchRepository")))
-		s.wantRejected(t, policy, img.Ref, "no signature accepted: ", "invalid signature")
+		s.wantRejected(t, policy, img.Ref, "no signature accepted: ", "signature was not made by the configured key (sha256:")
 	})
 	t.Run("the plugin accepts, sigstoreSigned rejects: refused", func(t *testing.T) {
 		policy := s.policy(t, sigstoreSigned(other), pluginRequirement("sigstore", keyConfig(key, "matchRepository")))

@@ -50,7 +50,7 @@ func TestRejectsWrongKey(t *testing.T) {
 	e2e.SignLegacy(t, signer, img.DigestRef())
 	policy := s.policy(t, pluginRequirement("sigstore", keyConfig(trusted, "matchRepository")))
 
-	s.wantRejected(t, policy, img.Ref, "no signature accepted: ", "signature 0: verification failed: ", "invalid signature")
+	s.wantRejected(t, policy, img.Ref, "no signature accepted: ", "signature 0: signature was not made by the configured key (sha256:")
 }
 
 func TestRejectsMovedTag(t *testing.T) {
