@@ -37,7 +37,8 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 		return nil, fmt.Errorf("request is %d bytes, more than the %d allowed", len(request), MaxRequestBytes)
 	}
 	timeout := h.timeout()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	caller := ctx
+	ctx, cancel := context.WithTimeout(caller, timeout)
 	defer cancel()
 
 	var files pipes
@@ -109,10 +110,14 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("waiting for the plugin: %w", err)
-	case errors.Is(timedOut, context.DeadlineExceeded):
-		return nil, fmt.Errorf("timed out after %s; its process group was killed", timeout)
+	// Name what ended the run: the host's own timeout, or the caller's context
+	// (a pull's deadline or cancellation), whose limit the host does not know.
+	case timedOut != nil && caller.Err() != nil && errors.Is(caller.Err(), context.DeadlineExceeded):
+		return nil, fmt.Errorf("timed out at the caller's deadline (%w); its process group was killed", caller.Err())
+	case timedOut != nil && caller.Err() != nil:
+		return nil, fmt.Errorf("canceled (%w); its process group was killed", caller.Err())
 	case timedOut != nil:
-		return nil, fmt.Errorf("canceled (%w); its process group was killed", timedOut)
+		return nil, fmt.Errorf("timed out after %s; its process group was killed", timeout)
 	case overflow.Load():
 		return nil, fmt.Errorf("wrote more than %d bytes to stdout; its process group was killed", MaxStdoutBytes)
 	case stdoutHeld:

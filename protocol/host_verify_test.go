@@ -161,6 +161,23 @@ func TestVerifyRejectsEveryAnomaly(t *testing.T) {
 	}
 }
 
+func TestVerifyNamesWhatEndedAHangingPlugin(t *testing.T) {
+	h, _ := installPlugin(t, "sleeper")
+	h.Timeout = time.Minute
+	t.Run("the caller's deadline, not the host's timeout", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		d, err := h.Verify(ctx, "sleeper", testVerifyRequest(acceptConfig))
+		assertRejected(t, d, err, "timed out at the caller's deadline (context deadline exceeded); its process group was killed")
+	})
+	t.Run("the caller's cancellation", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(300*time.Millisecond, cancel)
+		d, err := h.Verify(ctx, "sleeper", testVerifyRequest(acceptConfig))
+		assertRejected(t, d, err, "canceled (context canceled); its process group was killed")
+	})
+}
+
 // assertRejected checks that a verify call failed closed with a one-line
 // *PluginError containing want.
 func assertRejected(t *testing.T, d Decision, err error, want string) {
