@@ -11,4 +11,6 @@ cd "$(dirname "$0")/.."
 
 tree=$(cd "${1:?usage: upstream-e2e.sh TREE}" && pwd)
 export GOFLAGS=-tags=containers_image_openpgp
+# UPSTREAM_E2E_TESTFLAGS holds several go test flags: split on purpose.
+# shellcheck disable=SC2086
 CPS_UPSTREAM_TREE=$tree exec go test -count=1 -timeout 30m ${UPSTREAM_E2E_TESTFLAGS:-} ./internal/upstreamcheck

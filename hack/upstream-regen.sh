@@ -32,7 +32,7 @@ if [ "$cmd" = refresh-host ]; then
 		echo "upstream-regen: the host copy in the series is up to date"
 		exit 0
 	fi
-	first=$(git -C "$scratch/image" rev-list --reverse pristine..HEAD | head -n 1)
+	first=$(git -C "$scratch/image" rev-list --reverse pristine..HEAD | sed -n 1p) # sed reads all: no SIGPIPE under pipefail
 	git -C "$scratch/image" -c user.name="$(git -C "$here" config user.name)" -c user.email="$(git -C "$here" config user.email)" \
 		commit -q --fixup="$first"
 	GIT_SEQUENCE_EDITOR=: git -C "$scratch/image" -c user.name="$(git -C "$here" config user.name)" -c user.email="$(git -C "$here" config user.email)" \
@@ -74,7 +74,7 @@ export)
 	{
 		echo "# Applied in order by hack/upstream-apply.sh (patch -p1, module root)."
 		echo "# Regenerate with hack/upstream-regen.sh; see README.md."
-		(cd "$out" && ls -1 ./*.patch | sed 's|^\./||')
+		for p in "$out"/*.patch; do basename "$p"; done
 	} >"$series_dir/series"
 	cat "$series_dir/series"
 	;;

@@ -27,7 +27,10 @@ done <"$here/upstream/containers-image/test-symlinks"
 #     expect a non-root user (a per-user sigstore path, unreadable files), CI is root.
 docker_skip='^(TestReferenceNewImage|TestReferenceNewImageSource|TestSignatureStorageBaseURL|TestLoadRegistryConfigurationFromRegistriesDirPath)$'
 
-export GOFLAGS= GOWORK=off CGO_ENABLED=0
+export GOFLAGS="" GOWORK=off CGO_ENABLED=0
 tags="containers_image_openpgp exclude_graphdriver_btrfs"
+# UPSTREAM_TESTFLAGS holds several go test flags: split on purpose.
+# shellcheck disable=SC2086
 go test -tags "$tags" ${UPSTREAM_TESTFLAGS:-} ./signature/... ./copy/...
+# shellcheck disable=SC2086
 go test -tags "$tags" ${UPSTREAM_TESTFLAGS:-} -skip "$docker_skip" ./docker/...
