@@ -48,7 +48,7 @@ func Lint(ctx context.Context, data []byte, host *protocol.Host) []Finding {
 	for _, w := range policyWarnings(p) {
 		findings = append(findings, Finding{Severity: Warning, Path: w.Path, Message: w.Message})
 	}
-	for _, s := range scopes(p) {
+	for _, s := range p.Scopes() {
 		for _, r := range s.Requirements {
 			if r.IsPlugin() {
 				findings = append(findings, validatePlugin(ctx, host, r)...)
@@ -58,17 +58,6 @@ func Lint(ctx context.Context, data []byte, host *protocol.Host) []Finding {
 	// Document order: everything about one scope together.
 	slices.SortStableFunc(findings, func(a, b Finding) int { return compareOrder(order(p, a.Path), order(p, b.Path)) })
 	return findings
-}
-
-// scopes lists every scope of p in document order.
-func scopes(p *policy.Policy) []policy.Scope {
-	list := []policy.Scope{p.Default}
-	for _, transport := range sortedKeys(p.Transports) {
-		for _, name := range sortedKeys(p.Transports[transport]) {
-			list = append(list, p.Transports[transport][name])
-		}
-	}
-	return list
 }
 
 // validatePlugin runs validate-config for one plugin requirement and places

@@ -21,7 +21,7 @@ import (
 // status and get no staleness warning.
 func trustedRootWarnings(p *policy.Policy, now time.Time) []policy.Problem {
 	var ws []policy.Problem
-	for _, s := range scopes(p) {
+	for _, s := range p.Scopes() {
 		for _, r := range s.Requirements {
 			if !r.IsPlugin() || r.Plugin != plugin.Name {
 				continue

@@ -25,7 +25,7 @@ func policyWarnings(p *policy.Policy) []policy.Problem {
 		}
 	}
 	usesPlugins := false
-	for _, s := range scopes(p) {
+	for _, s := range p.Scopes() {
 		ws = append(ws, scopeWarnings(s)...)
 		for _, r := range s.Requirements {
 			usesPlugins = usesPlugins || r.IsPlugin()
@@ -110,7 +110,7 @@ func dockerScopeNeverMatches(scope string) string {
 // order ranks a path by document order: its scope, then its requirement
 // (-1 for the scope itself and for paths outside any scope).
 func order(p *policy.Policy, path string) [2]int {
-	for i, s := range scopes(p) {
+	for i, s := range p.Scopes() {
 		if path == s.Path {
 			return [2]int{i, -1}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -35,6 +36,19 @@ type Scope struct {
 
 // IsDefault says whether s is the global default.
 func (s Scope) IsDefault() bool { return s.Path == DefaultPath }
+
+// Scopes lists every scope of p in document order, which is also the order
+// in which containers/image validates plugin configs when it loads a policy:
+// the default, then the transports and each one's scopes, sorted by name.
+func (p *Policy) Scopes() []Scope {
+	list := []Scope{p.Default}
+	for _, transport := range slices.Sorted(maps.Keys(p.Transports)) {
+		for _, name := range slices.Sorted(maps.Keys(p.Transports[transport])) {
+			list = append(list, p.Transports[transport][name])
+		}
+	}
+	return list
+}
 
 // Requirement is one requirement, with its exact bytes.
 type Requirement struct {

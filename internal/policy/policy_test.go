@@ -40,6 +40,31 @@ func TestParseKeepsEveryRequirementWithItsPathAndBytes(t *testing.T) {
 	}
 }
 
+// Scopes is containers/image's order for validating plugin configs at policy
+// load (the default, then transports and their scopes sorted by name),
+// whatever order the document has.
+func TestScopesAreTheDefaultThenTransportsAndScopesSorted(t *testing.T) {
+	const doc = `{
+  "transports": {
+    "docker": {"b.example": [{"type": "reject"}], "": [{"type": "reject"}], "a.example": [{"type": "reject"}]},
+    "atomic": {"x.example": [{"type": "reject"}]}
+  },
+  "default": [{"type": "reject"}]
+}`
+	p, errs := Parse([]byte(doc))
+	if len(errs) != 0 {
+		t.Fatalf("Parse: %v", errs)
+	}
+	var got []string
+	for _, s := range p.Scopes() {
+		got = append(got, s.Path)
+	}
+	want := []string{"default", `transports.atomic["x.example"]`, `transports.docker[""]`, `transports.docker["a.example"]`, `transports.docker["b.example"]`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Scopes: %q, want %q", got, want)
+	}
+}
+
 func TestParseReportsEveryProblemAtItsPath(t *testing.T) {
 	tests := []struct {
 		name string
