@@ -78,19 +78,16 @@ type namespace struct {
 	UseSigstoreAttachments *bool `yaml:"use-sigstore-attachments"`
 }
 
-// cosign's sha256-<digest>.sig attachments are only fetched where
-// registries.d enables them: every example whose images are signed that way
-// ships a registries.d file that covers each image it tests. (Bundles are OCI
-// referrers, which need no such setting.)
+// cosign's sha256-<digest>.sig attachments, and with the patched
+// containers/image Sigstore bundle referrers too, are only fetched where
+// registries.d enables use-sigstore-attachments: every example ships a
+// registries.d file that covers each image it tests.
 func TestExamplesEnableSigstoreAttachments(t *testing.T) {
 	for _, c := range cases {
-		if c.signedRef == "" {
-			continue
-		}
 		example := strings.Split(c.policy, "/")[0]
 		files, _ := filepath.Glob(filepath.Join(example, "registries.d", "*.yaml"))
 		if len(files) == 0 {
-			t.Errorf("%s: no registries.d/*.yaml, but %q is signed with cosign attachments", example, c.name)
+			t.Errorf("%s: no registries.d/*.yaml, but %q is signed", example, c.name)
 			continue
 		}
 		if !attachmentsEnabled(t, files, c.image) {

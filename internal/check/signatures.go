@@ -41,7 +41,7 @@ func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manife
 		wg.Go(func() { f.untrustedAttachments, f.attachmentsErr = img.Attachments(ctx, m.Digest) })
 	}
 	if formats[protocol.FormatSigstoreBundle] {
-		wg.Go(func() { f.untrustedBundles, f.bundlesErr = img.Bundles(ctx, m.Digest) })
+		wg.Go(func() { f.untrustedBundles, _, f.bundlesErr = img.Bundles(ctx, m.Digest) })
 	}
 	wg.Wait()
 	return f

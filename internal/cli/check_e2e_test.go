@@ -263,6 +263,49 @@ func TestCheckErrorsAreNotVerdicts(t *testing.T) {
 	}
 }
 
+// The patched containers/image reads Sigstore bundles behind the same
+// registries.d switch as cosign attachments (use-sigstore-attachments, patch
+// 0002), so podman finds a cosign v3 signature only where it is on.
+func TestCheckReadsBundlesOnlyWhereRegistriesDEnablesSigstoreAttachments(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		registry e2e.RegistryOptions
+	}{
+		{"referrers tag", e2e.RegistryOptions{}},
+		{"referrers API", e2e.RegistryOptions{ReferrersAPI: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newCheckEnv(t, tt.registry)
+			key := e2e.GenerateKeyPair(t)
+			img := e2e.PushImage(t, env.addr+"/team/bundled:1")
+			e2e.SignBundle(t, key, img.DigestRef())
+			policy := env.policy(t, pluginRequirement(keyConfig(key, "digestOnly")))
+
+			for _, yaml := range []string{
+				"",
+				"docker:\n  " + env.addr + ":\n    use-sigstore-attachments: false\n",
+				"docker:\n  " + env.addr + "/team/other:\n    use-sigstore-attachments: true\n",
+			} {
+				off := *env
+				off.registriesD = env.writeRegistriesD(t, yaml)
+				r := off.check(t, policy, img.Ref, "json")
+				r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
+				if len(r.report.Signatures) != 0 {
+					t.Errorf("registries.d %q: signatures %+v, want none", yaml, r.report.Signatures)
+				}
+				text := off.check(t, policy, img.Ref, "text")
+				text.want(t, ExitRejected, text.stdout, "signatures: 0 found", "no signatures", "verdict: rejected")
+			}
+
+			r := env.check(t, policy, img.Ref, "json")
+			r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
+			if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle {
+				t.Errorf("signatures %+v, want the cosign bundle", r.report.Signatures)
+			}
+		})
+	}
+}
+
 func TestCheckWithTheReferrersAPI(t *testing.T) {
 	env := newCheckEnv(t, e2e.RegistryOptions{ReferrersAPI: true})
 	key := e2e.GenerateKeyPair(t)

@@ -81,10 +81,21 @@ func TestCheckFollowsRegistriesConf(t *testing.T) {
 		useRegistriesConf(t, fmt.Sprintf("[[registry]]\nprefix = %q\nlocation = %q\ninsecure = true\n"+
 			"[[registry.mirror]]\nlocation = %q\ninsecure = true\n", env.addr+"/team", env.addr+"/team", mirror+"/cache"))
 
-		r := env.check(t, policy, env.addr+"/team/app:1", "json")
+		// containers/image looks use-sigstore-attachments up for the place
+		// it reads from: the mirror, under its own name.
+		through := *env
+		through.registriesD = env.writeRegistriesD(t, "docker:\n  "+mirror+"/cache:\n    use-sigstore-attachments: true\n")
+		r := through.check(t, policy, env.addr+"/team/app:1", "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
 		if r.report.Manifest.Digest != inMirror.Digest || len(r.report.Signatures) != 1 {
 			t.Errorf("manifest %s, signatures %+v; want the mirror's %s and its bundle", r.report.Manifest.Digest, r.report.Signatures, inMirror.Digest)
+		}
+		// Enabled for the registry only (env's registries.d): podman reads
+		// no signature from the mirror.
+		r = env.check(t, policy, env.addr+"/team/app:1", "json")
+		r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
+		if r.report.Manifest.Digest != inMirror.Digest || len(r.report.Signatures) != 0 {
+			t.Errorf("manifest %s, signatures %+v; want the mirror's %s and no signature", r.report.Manifest.Digest, r.report.Signatures, inMirror.Digest)
 		}
 	})
 }
@@ -99,6 +110,7 @@ func TestCheckUsesAuthJSONCredentials(t *testing.T) {
 	image := reg.Addr + "/team/app:1"
 	policy := scopePolicy(t, reg.Addr+"/team", pluginRequirement(keyConfig(key, "digestOnly")))
 	useRegistriesConf(t, fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", reg.Addr))
+	env.registriesD = env.writeRegistriesD(t, "docker:\n  "+reg.Addr+":\n    use-sigstore-attachments: true\n")
 
 	t.Run("with the registry's credentials in auth.json", func(t *testing.T) {
 		auth := base64.StdEncoding.EncodeToString([]byte(reg.Username + ":" + reg.Password))

@@ -97,38 +97,6 @@ func TestAttachmentsOfSignedImage(t *testing.T) {
 	})
 }
 
-func TestAttachmentsFollowRegistriesD(t *testing.T) {
-	e2e.SkipIfShort(t)
-	addr := e2e.StartRegistry(t, e2e.RegistryOptions{})
-	pushed := e2e.PushImage(t, addr+"/team/app:1.4")
-	e2e.SignLegacy(t, e2e.GenerateKeyPair(t), pushed.DigestRef())
-
-	for _, tc := range []struct {
-		name, yaml string
-		want       int
-	}{
-		{"default-docker enables them", "default-docker:\n  use-sigstore-attachments: true\n", 1},
-		{"no configuration disables them", "", 0},
-		{"default-docker can disable them", "default-docker:\n  use-sigstore-attachments: false\n", 0},
-		{"the registry's namespace enables them", "docker:\n  " + addr + ":\n    use-sigstore-attachments: true\n", 1},
-		{"the repository's namespace enables them", "docker:\n  " + addr + "/team/app:\n    use-sigstore-attachments: true\n", 1},
-		{"another repository's namespace does not", "docker:\n  " + addr + "/team/other:\n    use-sigstore-attachments: true\n", 0},
-		{"the most specific namespace wins", "default-docker:\n  use-sigstore-attachments: true\ndocker:\n  " + addr + "/team:\n    use-sigstore-attachments: false\n", 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			opts := testOptions(t)
-			opts.RegistriesDir = registriesD(t, tc.yaml)
-			got, err := open(t, pushed.Ref, opts).Attachments(t.Context(), digest.Digest(pushed.Digest))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != tc.want {
-				t.Errorf("got %d attachments, want %d", len(got), tc.want)
-			}
-		})
-	}
-}
-
 func TestAttachmentsOfIndexAndInstances(t *testing.T) {
 	e2e.SkipIfShort(t)
 	addr := e2e.StartRegistry(t, e2e.RegistryOptions{})
@@ -217,7 +185,7 @@ func TestAttachmentsFailWhenTheRegistryIsGone(t *testing.T) {
 	if got, err := img.Attachments(t.Context(), d); err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("Attachments after the registry stopped = %v, %v; want a connection error", got, err)
 	}
-	if got, err := img.Bundles(t.Context(), d); err == nil || !strings.Contains(err.Error(), "connection refused") {
+	if got, err := bundlesOf(t, img, d); err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("Bundles after the registry stopped = %v, %v; want a connection error", got, err)
 	}
 }

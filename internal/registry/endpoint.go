@@ -51,9 +51,10 @@ type endpoint struct {
 
 // candidate is an endpoint, or why containers/image would not use that place.
 type candidate struct {
-	place string // the physical reference, for messages
-	ep    endpoint
-	err   error
+	place    string // the physical reference, for messages
+	physical reference.Named
+	ep       endpoint
+	err      error
 }
 
 // pullCandidates lists the places containers/image reads named from, in its
@@ -72,7 +73,7 @@ func pullCandidates(sys *types.SystemContext, named reference.Named) ([]candidat
 	}
 	candidates := make([]candidate, 0, len(sources))
 	for _, src := range sources {
-		c := candidate{place: src.Reference.String()}
+		c := candidate{place: src.Reference.String(), physical: src.Reference}
 		c.ep, c.err = newEndpoint(sys, src)
 		candidates = append(candidates, c)
 	}
@@ -181,6 +182,9 @@ type referrersSource struct {
 	repo   name.Repository
 	puller *remote.Puller
 	err    error // why the place cannot be used
+	// sigstoreAttachments is registries.d's use-sigstore-attachments for the
+	// place: containers/image reads signatures there only when it is set.
+	sigstoreAttachments bool
 }
 
 // referrersSources are the places referrers of the image can be read from,
@@ -195,6 +199,10 @@ func (img *Image) referrersSources() ([]referrersSource, error) {
 		}
 		for _, c := range candidates {
 			src := referrersSource{place: c.place, repo: c.ep.repo, err: c.err}
+			if src.sigstoreAttachments, err = img.registriesD.useSigstoreAttachments(c.physical); err != nil {
+				img.sources, img.sourcesErr = nil, fmt.Errorf("registries.d for %s: %w", c.place, err)
+				return
+			}
 			if src.err == nil {
 				src.puller, src.err = c.ep.puller(img.opts.userAgent())
 			}

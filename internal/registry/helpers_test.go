@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/policy-plugins/sigstore/internal/registry"
 )
 
@@ -49,4 +51,15 @@ func open(t *testing.T, imageRef string, opts registry.Options) *registry.Image 
 	}
 	t.Cleanup(func() { _ = img.Close() })
 	return img
+}
+
+// bundlesOf is img.Bundles for d where registries.d enables sigstore
+// attachments (testOptions): it must have looked.
+func bundlesOf(t *testing.T, img *registry.Image, d digest.Digest) ([]registry.Bundle, error) {
+	t.Helper()
+	got, lookedFor, err := img.Bundles(t.Context(), d)
+	if err == nil && !lookedFor {
+		t.Fatalf("Bundles(%s) did not look, with use-sigstore-attachments on", d)
+	}
+	return got, err
 }

@@ -22,6 +22,9 @@ type Image struct {
 	sys  *types.SystemContext
 	ref  types.ImageReference
 	src  types.ImageSource
+	// registriesD is read when src is opened, as containers/image reads it
+	// then, so that the referrers see the same configuration as src.
+	registriesD *registriesD
 
 	// The referrers clients, made on first use (see referrersSources).
 	sourcesOnce sync.Once
@@ -76,7 +79,12 @@ func Open(ctx context.Context, imageRef string, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", transportsName(ref), err)
 	}
-	return &Image{opts: opts, sys: sys, ref: ref, src: src}, nil
+	regsD, err := loadRegistriesD(sys)
+	if err != nil {
+		_ = src.Close()
+		return nil, fmt.Errorf("loading registries.d: %w", err)
+	}
+	return &Image{opts: opts, sys: sys, ref: ref, src: src, registriesD: regsD}, nil
 }
 
 func transportsName(ref types.ImageReference) string {

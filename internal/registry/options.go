@@ -3,7 +3,8 @@
 // cosign's legacy signature attachments (through containers/image, so
 // registries.d's use-sigstore-attachments applies exactly as in podman), and
 // Sigstore bundles attached as OCI referrers (through go-containerregistry,
-// with the referrers tag fallback).
+// with the referrers tag fallback; behind the same use-sigstore-attachments,
+// as in the patched containers/image of upstream/containers-image).
 //
 // Everything it returns is untrusted: it checks digests and sizes, never
 // signatures. An unreachable registry or a missing image is an error, never

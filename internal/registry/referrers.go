@@ -62,35 +62,49 @@ type Bundle struct {
 // failure to fetch is an error. No referrers is an empty result; a listed
 // referrer whose manifest is gone (404) is skipped.
 //
+// Like the patched containers/image (upstream/containers-image, patch 0002),
+// and like Attachments, it reads them only where registries.d enables
+// use-sigstore-attachments for the place they are read from (the registry's
+// or the mirror's repository, with containers/image's namespace lookup);
+// elsewhere it asks the registry nothing, and lookedFor is false.
+//
 // Call it for a manifest Manifest or Instance returned: Bundles cannot tell a
 // missing image from one with no referrers.
-func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error) {
+func (img *Image) Bundles(ctx context.Context, d digest.Digest) (bundles []Bundle, lookedFor bool, err error) {
 	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("manifest digest %q: %w", d, err)
+		return nil, false, fmt.Errorf("manifest digest %q: %w", d, err)
 	}
 	sources, err := img.referrersSources()
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	// Where no place would be read, not even the mirrors are asked which one
+	// has d.
+	if !slices.ContainsFunc(sources, func(s referrersSource) bool { return s.sigstoreAttachments }) {
+		return nil, false, nil
 	}
 	src, err := chooseSource(ctx, sources, d.String())
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s@%s: %w", img.ref.DockerReference().Name(), d, err)
+		return nil, false, fmt.Errorf("listing referrers of %s@%s: %w", img.ref.DockerReference().Name(), d, err)
+	}
+	if !src.sigstoreAttachments {
+		return nil, false, nil
 	}
 	subject := src.repo.Digest(d.String())
 
 	index, err := remote.Referrers(subject, remote.Reuse(src.puller), remote.WithContext(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+		return nil, true, fmt.Errorf("listing referrers of %s: %w", subject, err)
 	}
 	untrustedIndex, err := index.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+		return nil, true, fmt.Errorf("listing referrers of %s: %w", subject, err)
 	}
 	if n := len(untrustedIndex.Manifests); n > MaxReferrers {
-		return nil, fmt.Errorf("%s has %d referrers, more than the %d allowed", subject, n, MaxReferrers)
+		return nil, true, fmt.Errorf("%s has %d referrers, more than the %d allowed", subject, n, MaxReferrers)
 	}
 
-	bundles := []Bundle{}
+	bundles = []Bundle{}
 	seen := map[v1.Hash]bool{}
 	for _, desc := range untrustedIndex.Manifests {
 		if !IsBundleMediaType(desc.ArtifactType) || seen[desc.Digest] {
@@ -102,11 +116,11 @@ func (img *Image) Bundles(ctx context.Context, d digest.Digest) ([]Bundle, error
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("referrer %s of %s: %w", desc.Digest, subject, err)
+			return nil, true, fmt.Errorf("referrer %s of %s: %w", desc.Digest, subject, err)
 		}
 		bundles = append(bundles, b)
 	}
-	return bundles, nil
+	return bundles, true, nil
 }
 
 // errReferrerGone is fetchBundle's answer for a referrer manifest the

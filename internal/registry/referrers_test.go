@@ -46,7 +46,7 @@ func TestBundlesOfSignedImage(t *testing.T) {
 	e2e.SignBundle(t, key, pushed.DigestRef())
 	e2e.SignBundle(t, e2e.GenerateKeyPair(t), pushed.DigestRef())
 
-	got, err := open(t, pushed.Ref, testOptions(t)).Bundles(t.Context(), digest.Digest(pushed.Digest))
+	got, err := bundlesOf(t, open(t, pushed.Ref, testOptions(t)), digest.Digest(pushed.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestBundlesOfSignedImage(t *testing.T) {
 
 	t.Run("is empty for an unsigned image", func(t *testing.T) {
 		unsigned := e2e.PushImage(t, addr+"/team/app:unsigned")
-		got, err := open(t, unsigned.Ref, testOptions(t)).Bundles(t.Context(), digest.Digest(unsigned.Digest))
+		got, err := bundlesOf(t, open(t, unsigned.Ref, testOptions(t)), digest.Digest(unsigned.Digest))
 		if err != nil || got == nil || len(got) != 0 {
 			t.Errorf("Bundles = %v, %v; want an empty list and no error", got, err)
 		}
@@ -73,13 +73,13 @@ func TestBundlesOfSignedImage(t *testing.T) {
 	t.Run("ignores legacy .sig signatures", func(t *testing.T) {
 		legacy := e2e.PushImage(t, addr+"/team/app:legacy")
 		e2e.SignLegacy(t, key, legacy.DigestRef())
-		got, err := open(t, legacy.Ref, testOptions(t)).Bundles(t.Context(), digest.Digest(legacy.Digest))
+		got, err := bundlesOf(t, open(t, legacy.Ref, testOptions(t)), digest.Digest(legacy.Digest))
 		if err != nil || len(got) != 0 {
 			t.Errorf("Bundles = %v, %v; want none", got, err)
 		}
 	})
 	t.Run("rejects a malformed digest", func(t *testing.T) {
-		if got, err := open(t, pushed.Ref, testOptions(t)).Bundles(t.Context(), "sha256:short"); err == nil {
+		if got, err := bundlesOf(t, open(t, pushed.Ref, testOptions(t)), "sha256:short"); err == nil {
 			t.Errorf("Bundles(sha256:short) = %v, want an error", got)
 		}
 	})
@@ -96,7 +96,7 @@ func TestBundlesFromReferrersAPI(t *testing.T) {
 		t.Fatalf("referrers tag: status %d; with the API cosign should write none", status)
 	}
 
-	got, err := open(t, pushed.Ref, testOptions(t)).Bundles(t.Context(), digest.Digest(pushed.Digest))
+	got, err := bundlesOf(t, open(t, pushed.Ref, testOptions(t)), digest.Digest(pushed.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestBundlesOfIndexAndInstances(t *testing.T) {
 		{"the unsigned arm64 instance", pushed.Instances[1].Digest, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := img.Bundles(t.Context(), digest.Digest(tc.digest))
+			got, err := bundlesOf(t, img, digest.Digest(tc.digest))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -362,7 +362,7 @@ func TestBundlesFromPlantedReferrers(t *testing.T) {
 				tc.after(t, pushed.Repository, entries)
 			}
 
-			got, err := open(t, pushed.Ref, testOptions(t)).Bundles(t.Context(), digest.Digest(pushed.Digest))
+			got, err := bundlesOf(t, open(t, pushed.Ref, testOptions(t)), digest.Digest(pushed.Digest))
 			if tc.want < 0 {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Bundles = %v, %v; want an error containing %q", got, err, tc.wantErr)
