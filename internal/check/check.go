@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -64,21 +63,20 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	}
 	// The plugin processes and the registry round trips run at once, because
 	// a plugin process start costs more than the round trips to a near
-	// registry: validate-config and metadata start now, the manifest and the
-	// signatures are fetched meanwhile, and verify starts as soon as they are
-	// here (see speculation.go); the verdict waits for all of them.
+	// registry: validate-config for the scope starts now, the manifest
+	// and the signatures are fetched meanwhile, and each plugin requirement's
+	// verify starts as soon as the signatures are here; the verdict waits
+	// for all of them.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	plugins := startPlugins(ctx, host, scope)
+	validating := startValidation(ctx, host, []policy.Scope{scope})
 	// A host validates plugin configs when it loads the policy: a broken
 	// config is a policy error, not a rejection of this image, and it is
 	// reported before any registry error.
 	fail := func(err error) (*Report, error) {
-		if _, verr := plugins.validated(); verr != nil {
+		if _, verr := validating.wait(); verr != nil {
 			err = verr
 		}
-		cancel()
-		plugins.describing.Wait()
 		return nil, err
 	}
 	o := openImage(ctx, imageRef, opts.Registry)
@@ -90,28 +88,22 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	if report.Manifest, err = describeManifest(top); err != nil {
 		return fail(&SetupError{Err: err})
 	}
-	fetchedSigs := &fetched{m: top}
-	var spec *speculation
-	if plugins.any() {
-		fetchedSigs = fetchSignatures(ctx, img, top, allFormats)
-		spec = speculate(ctx, host, report, top, fetchedSigs, scope.Requirements)
+	eval := &evaluation{reqs: scope.Requirements, out: make([]Requirement, len(scope.Requirements))}
+	if slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin) {
+		sigs, err := fetchSignatures(ctx, img, top)
+		if err != nil {
+			return fail(&SetupError{Err: err})
+		}
+		report.Signatures, report.SignatureFormats = sigs.found, sigs.formats
+		eval.startPlugins(ctx, host, report.DockerReference, top, sigs)
 	}
 
-	if report.Warnings, err = plugins.validated(); err != nil {
+	if report.Warnings, err = validating.wait(); err != nil {
 		cancel()
-		spec.wait()
-		plugins.describing.Wait()
+		eval.plugins.Wait()
 		return nil, err
 	}
-	infos, formats := plugins.infos()
-	sigs, err := fetchedSigs.collect(formats)
-	if err != nil {
-		spec.wait()
-		return nil, &SetupError{Err: err}
-	}
-	report.Signatures = sigs.found
-	report.SignatureFormats = sortedFormats(formats)
-	report.Requirements = evaluateRequirements(ctx, host, img, report, top, sigs, infos, scope.Requirements, spec)
+	report.Requirements = eval.finish(ctx, img)
 	report.Accepted = len(report.Requirements) > 0
 	for _, r := range report.Requirements {
 		report.Accepted = report.Accepted && r.Outcome == OutcomeAccepted
@@ -143,43 +135,33 @@ func openImage(ctx context.Context, imageRef string, opts registry.Options) open
 	return openResult{img: img, top: top}
 }
 
-// evaluateRequirements evaluates every requirement, in the scope's order:
-// each plugin requirement in its own goroutine (a plugin process each, unless
-// its speculative verify stands), the built-in ones one after another (they
-// share the image source).
-func evaluateRequirements(ctx context.Context, host *protocol.Host, img *registry.Image, report *Report,
-	top registry.Manifest, sigs *collected, infos map[string]pluginInfo, reqs []policy.Requirement, spec *speculation,
-) []Requirement {
-	out := make([]Requirement, len(reqs))
-	var wg sync.WaitGroup
-	var builtins []int
-	for i, r := range reqs {
-		if !r.IsPlugin() {
-			builtins = append(builtins, i)
-			continue
-		}
-		wg.Go(func() {
-			if got, ok := spec.result(i, sigs, infos[r.Plugin]); ok {
-				out[i] = got
-				return
-			}
-			out[i] = evaluatePlugin(ctx, host, report, top, sigs, infos[r.Plugin], r)
-		})
-	}
-	for _, i := range builtins {
-		out[i] = evaluateBuiltin(ctx, img, reqs[i])
-	}
-	wg.Wait()
-	return out
+// evaluation evaluates every requirement of the scope, in its order: each
+// plugin requirement in its own goroutine, started as soon as the signatures
+// are here, the built-in ones one after another (they share the image
+// source) once the policy is known to be valid.
+type evaluation struct {
+	reqs    []policy.Requirement
+	out     []Requirement // by requirement index
+	plugins sync.WaitGroup
 }
 
-func sortedFormats(formats map[string]bool) []string {
-	list := []string{}
-	for f := range formats {
-		list = append(list, f)
+func (e *evaluation) startPlugins(ctx context.Context, host *protocol.Host, dockerReference string, top registry.Manifest, sigs *collected) {
+	for i, r := range e.reqs {
+		if r.IsPlugin() {
+			e.plugins.Go(func() { e.out[i] = evaluatePlugin(ctx, host, dockerReference, top, sigs, r) })
+		}
 	}
-	slices.Sort(list)
-	return list
+}
+
+// finish evaluates the built-in requirements and waits for the plugins.
+func (e *evaluation) finish(ctx context.Context, img *registry.Image) []Requirement {
+	for i, r := range e.reqs {
+		if !r.IsPlugin() {
+			e.out[i] = evaluateBuiltin(ctx, img, r)
+		}
+	}
+	e.plugins.Wait()
+	return e.out
 }
 
 // readPolicy reads and parses policy.json; any problem is a SetupError that
@@ -198,29 +180,4 @@ func readPolicy(path string) (*policy.Policy, error) {
 		return nil, setupErrorf("policy %s is invalid (run lint for details): %s", path, strings.Join(msgs, "; "))
 	}
 	return p, nil
-}
-
-// configProblems turns one requirement's validate-config answer into its
-// warnings, or a SetupError when the plugin could not answer or the config is
-// invalid.
-func configProblems(r policy.Requirement, resp *protocol.ValidateConfigResponse, err error) ([]Problem, error) {
-	if err != nil {
-		var perr *protocol.PluginError
-		if errors.As(err, &perr) {
-			return nil, setupErrorf("policy %s: %s", r.Path, err)
-		}
-		return nil, &SetupError{Err: err}
-	}
-	if !resp.Valid {
-		msgs := make([]string, len(resp.Errors))
-		for i, e := range resp.Errors {
-			msgs[i] = policy.PluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
-		}
-		return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
-	}
-	warnings := make([]Problem, 0, len(resp.Warnings))
-	for _, w := range resp.Warnings {
-		warnings = append(warnings, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
-	}
-	return warnings, nil
 }

@@ -8,9 +8,10 @@
 //     time (signature.PolicyContext.IsRunningImageAllowed on a policy made of
 //     that requirement alone), on the top-level image.
 //   - Plugin requirements: the plugin, through the protocol package's host,
-//     with a VerifyRequest built from the top-level manifest and every
-//     signature found for it (cosign .sig attachments, as registries.d's
-//     use-sigstore-attachments allows, and Sigstore-bundle referrers).
+//     with the VerifyRequest the patched containers/image sends: the
+//     top-level manifest and every signature found for it (cosign .sig
+//     attachments, then Sigstore-bundle referrers, both only where
+//     registries.d's use-sigstore-attachments allows). No metadata call.
 //
 // All requirements of the scope must accept. Every one is evaluated, so that
 // the report says what passed and what did not, not only the first failure.

@@ -2,56 +2,20 @@ package check
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"sync"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/internal/registry"
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
-// pluginInfo is a plugin's metadata, or why it could not be had.
-type pluginInfo struct {
-	md  *protocol.Metadata
-	err error
-}
-
-// evaluatePlugin runs one plugin requirement: the top-level manifest and the
-// signatures in the formats the plugin takes, through the host package, which
-// believes only a well-formed answer about this exact manifest.
-func evaluatePlugin(ctx context.Context, host *protocol.Host, report *Report, top registry.Manifest,
-	sigs *collected, info pluginInfo, r policy.Requirement,
+// evaluatePlugin runs one plugin requirement through the host package, which
+// believes only a well-formed answer about this exact manifest, and reports
+// the plugin's verdict on each signature in the report's numbering.
+func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference string, top registry.Manifest,
+	sigs *collected, r policy.Requirement,
 ) Requirement {
 	out := Requirement{Path: r.Path, Type: r.Type, Plugin: r.Plugin, Signatures: []SignatureResult{}}
-	if info.err != nil {
-		out.Outcome, out.Reason = OutcomeFailed, info.err.Error()
-		return out
-	}
-	ref := report.DockerReference
-	req := &protocol.VerifyRequest{
-		Config: r.Config,
-		Image: protocol.Image{
-			Transport: "docker", DockerReference: &ref,
-			Manifest: top.Bytes, ManifestMIMEType: top.MIMEType,
-		},
-		Signatures: []protocol.Signature{},
-	}
-	var sent []int // request index -> report index
-	notSent := map[int]string{}
-	for i, f := range sigs.found {
-		switch {
-		case f.Skipped != "":
-			notSent[i] = f.Skipped
-		case !slices.Contains(info.md.SignatureFormats, f.Format):
-			notSent[i] = fmt.Sprintf("not sent: plugin %q does not take %s signatures", r.Plugin, f.Format)
-		default:
-			req.Signatures = append(req.Signatures, sigs.request[i])
-			sent = append(sent, i)
-		}
-	}
-
-	d, err := host.Verify(ctx, r.Plugin, req)
+	d, sent, err := verify(ctx, host, r, dockerReference, top, sigs)
 	out.Reason = d.Reason
 	switch {
 	case err != nil:
@@ -62,8 +26,10 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, report *Report, to
 		out.Outcome = OutcomeRejected
 	}
 	results := map[int]SignatureResult{}
-	for i, why := range notSent {
-		results[i] = SignatureResult{Signature: i, Reason: why}
+	for i, f := range sigs.found {
+		if f.Skipped != "" {
+			results[i] = SignatureResult{Signature: i, Reason: f.Skipped}
+		}
 	}
 	if d.Response != nil {
 		// The host checked there is exactly one result per signature sent.
@@ -82,6 +48,35 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, report *Report, to
 	return out
 }
 
+// verify asks requirement r's plugin about the top-level manifest, as the
+// patched containers/image does (patches 0001 and 0003): the manifest's
+// exact bytes, the normalized reference, and every signature found, in the
+// order found (cosign attachments, then bundles), whatever the plugin's
+// metadata would list: the protocol has a plugin reject an entry of a format
+// it does not take, and the others still count, so containers/image never
+// runs metadata, and neither does check. sent maps the request's signatures
+// to the report's (a bundle that cannot be sent is left out).
+func verify(ctx context.Context, host *protocol.Host, r policy.Requirement, dockerReference string,
+	top registry.Manifest, sigs *collected,
+) (d protocol.Decision, sent []int, err error) {
+	req := &protocol.VerifyRequest{
+		Config: r.Config,
+		Image: protocol.Image{
+			Transport: "docker", DockerReference: &dockerReference,
+			Manifest: top.Bytes, ManifestMIMEType: top.MIMEType,
+		},
+		Signatures: []protocol.Signature{},
+	}
+	for i, f := range sigs.found {
+		if f.Skipped == "" {
+			req.Signatures = append(req.Signatures, sigs.request[i])
+			sent = append(sent, i)
+		}
+	}
+	d, err = host.Verify(ctx, r.Plugin, req)
+	return d, sent, err
+}
+
 // sanitizeAccepted renumbers the plugin's accepted signature into the
 // report's numbering and keeps its texts on one line.
 func sanitizeAccepted(untrusted protocol.Accepted, index int) *protocol.Accepted {
@@ -97,81 +92,4 @@ func sanitizeAccepted(untrusted protocol.Accepted, index int) *protocol.Accepted
 		Issuer: clean(untrusted.Issuer), Subject: clean(untrusted.Subject), PublicKey: clean(untrusted.PublicKey),
 		SignedReference: clean(untrusted.SignedReference), Time: clean(untrusted.Time),
 	}
-}
-
-// pluginRuns are the plugin processes a check starts before it needs their
-// answers, all at once: validate-config for every plugin requirement of the
-// scope and metadata once per plugin.
-type pluginRuns struct {
-	reqs        []policy.Requirement
-	validating  sync.WaitGroup
-	validations []validation // by requirement index
-	describing  sync.WaitGroup
-	described   map[string]*pluginInfo
-}
-
-type validation struct {
-	resp *protocol.ValidateConfigResponse
-	err  error
-}
-
-func startPlugins(ctx context.Context, host *protocol.Host, scope policy.Scope) *pluginRuns {
-	p := &pluginRuns{
-		reqs:        scope.Requirements,
-		validations: make([]validation, len(scope.Requirements)),
-		described:   map[string]*pluginInfo{},
-	}
-	for i, r := range scope.Requirements {
-		if !r.IsPlugin() {
-			continue
-		}
-		p.validating.Go(func() {
-			resp, err := host.ValidateConfig(ctx, r.Plugin, r.Config)
-			p.validations[i] = validation{resp: resp, err: err}
-		})
-		if _, started := p.described[r.Plugin]; !started {
-			info := &pluginInfo{}
-			p.described[r.Plugin] = info
-			p.describing.Go(func() { info.md, info.err = host.Metadata(ctx, r.Plugin) })
-		}
-	}
-	return p
-}
-
-// any says whether the scope has plugin requirements.
-func (p *pluginRuns) any() bool { return len(p.described) > 0 }
-
-// validated waits for validate-config and returns the warnings, or the
-// first requirement's error in the scope's order.
-func (p *pluginRuns) validated() ([]Problem, error) {
-	p.validating.Wait()
-	warnings := []Problem{}
-	for i, r := range p.reqs {
-		if !r.IsPlugin() {
-			continue
-		}
-		w, err := configProblems(r, p.validations[i].resp, p.validations[i].err)
-		if err != nil {
-			return nil, err
-		}
-		warnings = append(warnings, w...)
-	}
-	return warnings, nil
-}
-
-// infos waits for metadata and returns every plugin's, and the union of the
-// signature formats they take.
-func (p *pluginRuns) infos() (map[string]pluginInfo, map[string]bool) {
-	p.describing.Wait()
-	infos := map[string]pluginInfo{}
-	formats := map[string]bool{}
-	for name, info := range p.described {
-		infos[name] = *info
-		if info.err == nil {
-			for _, f := range info.md.SignatureFormats {
-				formats[f] = true
-			}
-		}
-	}
-	return infos, formats
 }

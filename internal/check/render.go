@@ -3,8 +3,10 @@ package check
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
@@ -24,9 +26,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "              %s %s\n", in.Digest, orNone(in.Platform, "(no platform)"))
 		}
 	}
-	if len(r.SignatureFormats) == 0 {
+	switch {
+	case !slices.ContainsFunc(r.Requirements, func(req Requirement) bool { return req.Type == policy.TypePlugin }):
 		b.WriteString("signatures: not collected (no plugin requirement applies)\n")
-	} else {
+	case len(r.SignatureFormats) == 0:
+		fmt.Fprintf(&b, "signatures: %d found (none looked for: registries.d does not set use-sigstore-attachments for this registry or repository)\n", len(r.Signatures))
+	default:
 		fmt.Fprintf(&b, "signatures: %d found (%s)\n", len(r.Signatures), strings.Join(r.SignatureFormats, ", "))
 	}
 	for _, s := range r.Signatures {

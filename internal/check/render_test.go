@@ -163,6 +163,41 @@ func TestWriteTextSaysEachSignatureVerdictOnce(t *testing.T) {
 	}
 }
 
+func TestWriteTextSaysWhichSignaturesWereLookedFor(t *testing.T) {
+	plugin := Requirement{Path: "default[0]", Type: "plugin", Plugin: "sigstore", Outcome: OutcomeRejected, Reason: "no signatures"}
+	builtin := Requirement{Path: "default[0]", Type: "reject", Outcome: OutcomeRejected, Reason: "containers/image rejected the image"}
+	for _, tc := range []struct {
+		name    string
+		formats []string
+		req     Requirement
+		want    string
+	}{
+		{"both formats", []string{"sigstore-bundle", "sigstore-json"}, plugin, "signatures: 0 found (sigstore-bundle, sigstore-json)\n"},
+		{
+			"none, registries.d does not enable them",
+			[]string{},
+			plugin,
+			"signatures: 0 found (none looked for: registries.d does not set use-sigstore-attachments for this registry or repository)\n",
+		},
+		{"none, no plugin requirement", []string{}, builtin, "signatures: not collected (no plugin requirement applies)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{
+				Image: "busybox", DockerReference: "busybox", Policy: "policy.json", Scope: Scope{Path: "default"},
+				Manifest:         Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
+				SignatureFormats: tc.formats, Signatures: []FoundSignature{}, Requirements: []Requirement{tc.req}, Verdict: VerdictRejected,
+			}
+			var b strings.Builder
+			if err := r.WriteText(&b); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), "\n"+tc.want) {
+				t.Errorf("WriteText:\n%s\nwant the line %q", b.String(), tc.want)
+			}
+		})
+	}
+}
+
 func TestOneLineKeepsUntrustedTextOnOneLine(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain":                            "plain",

@@ -13,15 +13,19 @@ type Report struct {
 	Scope           Scope  `json:"scope"`
 	// Manifest is the manifest the policy was evaluated on: the top-level one.
 	Manifest Manifest `json:"manifest"`
-	// SignatureFormats are the formats looked for: those the scope's plugins
-	// take (their metadata's signatureFormats); empty when no plugin
+	// SignatureFormats are the formats looked for, sorted: both
+	// (sigstore-bundle, sigstore-json) where registries.d sets
+	// use-sigstore-attachments for the registry or repository; empty where it
+	// does not (as podman, check then reads no signature), and when no plugin
 	// requirement applies (containers/image reads its own signatures).
 	SignatureFormats []string `json:"signatureFormats"`
 	// Signatures are the candidate signatures found for Manifest, in the
-	// order plugins receive them.
+	// order plugins receive them: cosign attachments, then bundles. Every
+	// plugin requirement is sent all of them (but those Skipped).
 	Signatures []FoundSignature `json:"signatures"`
 	// Warnings are the plugins' validate-config warnings for the scope's
-	// requirements (lint shows them for the whole policy).
+	// requirements (lint shows them for the whole policy), once per distinct
+	// plugin and config.
 	Warnings     []Problem     `json:"warnings"`
 	Requirements []Requirement `json:"requirements"`
 	// Accepted is true exactly when every requirement accepted; Verdict is

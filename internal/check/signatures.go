@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,77 +14,66 @@ import (
 )
 
 // collected are the candidate signatures of one manifest: what the report
-// shows (found) and, in the same order, what plugins are sent (request).
+// shows (found) and, in the same order, what plugins are sent (request);
+// formats are the formats looked for, as the report lists them.
 type collected struct {
 	found   []FoundSignature
 	request []protocol.Signature
+	formats []string
 }
 
-// fetched are the signatures of one manifest in each format looked for,
-// or why they could not be had.
-type fetched struct {
-	m                          registry.Manifest
-	untrustedAttachments       []registry.Attachment
-	untrustedBundles           []registry.Bundle
-	attachmentsErr, bundlesErr error
-}
+// lookedFor are the formats fetchSignatures looks for where registries.d
+// lets it, in the report's (sorted) order.
+var lookedFor = []string{protocol.FormatSigstoreBundle, protocol.FormatSigstoreJSON}
 
-// fetchSignatures fetches the signatures of manifest m in the formats asked
-// for: cosign attachments (sigstore-json; containers/image reads them only
-// where registries.d sets use-sigstore-attachments, as podman does) and
-// Sigstore-bundle referrers (sigstore-bundle; the OCI referrers API, or the
-// referrers tag where the registry has no API). The two lookups use different
-// clients and run at once.
-func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manifest, formats map[string]bool) *fetched {
-	f := &fetched{m: m}
-	var wg sync.WaitGroup
-	if formats[protocol.FormatSigstoreJSON] {
-		wg.Go(func() { f.untrustedAttachments, f.attachmentsErr = img.Attachments(ctx, m.Digest) })
-	}
-	if formats[protocol.FormatSigstoreBundle] {
-		wg.Go(func() { f.untrustedBundles, _, f.bundlesErr = img.Bundles(ctx, m.Digest) })
-	}
+// fetchSignatures fetches the signatures of manifest m in every format, as
+// the patched containers/image does for a plugin requirement, and only where
+// registries.d sets use-sigstore-attachments for the registry or repository
+// (the same switch for both, as there): cosign attachments (sigstore-json,
+// read by containers/image itself) and Sigstore-bundle referrers
+// (sigstore-bundle; the OCI referrers API, or the referrers tag where the
+// registry has no API). The two lookups use different clients and run at
+// once. A registry failure for either is an error: "no signatures" must
+// never stand for "could not look".
+func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manifest) (*collected, error) {
+	var (
+		wg                         sync.WaitGroup
+		untrustedAttachments       []registry.Attachment
+		untrustedBundles           []registry.Bundle
+		bundlesLookedFor           bool
+		attachmentsErr, bundlesErr error
+	)
+	wg.Go(func() { untrustedAttachments, attachmentsErr = img.Attachments(ctx, m.Digest) })
+	wg.Go(func() { untrustedBundles, bundlesLookedFor, bundlesErr = img.Bundles(ctx, m.Digest) })
 	wg.Wait()
-	return f
-}
-
-// collect lists the fetched signatures in formats. A registry failure for
-// one of them is an error: "no signatures" must never stand for "could not
-// look".
-func (f *fetched) collect(formats map[string]bool) (*collected, error) {
-	var errs []error
-	if formats[protocol.FormatSigstoreJSON] {
-		errs = append(errs, f.attachmentsErr)
-	}
-	if formats[protocol.FormatSigstoreBundle] {
-		errs = append(errs, f.bundlesErr)
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(attachmentsErr, bundlesErr); err != nil {
 		return nil, err
 	}
-	c := &collected{found: []FoundSignature{}}
-	if formats[protocol.FormatSigstoreJSON] {
-		sigTag := strings.Replace(f.m.Digest.String(), ":", "-", 1) + ".sig"
-		for i, a := range f.untrustedAttachments {
-			c.add(FoundSignature{
-				Format: protocol.FormatSigstoreJSON, MediaType: a.MIMEType,
-				Source: fmt.Sprintf("%s layer %d", sigTag, i),
-			},
-				protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
-		}
+	c := &collected{found: []FoundSignature{}, formats: []string{}}
+	// Bundles applies registries.d as containers/image applies it to the
+	// attachments (registry.TestSignaturesFollowRegistriesD), so it says for
+	// both formats whether they were looked for.
+	if bundlesLookedFor {
+		c.formats = slices.Clone(lookedFor)
 	}
-	if formats[protocol.FormatSigstoreBundle] {
-		for _, b := range f.untrustedBundles {
-			found := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
-			// One malformed bundle would make the whole request invalid
-			// (plugins refuse duplicate keys and ill-formed strings anywhere),
-			// so that anyone who can push a referrer could block every
-			// signature. Leave it out.
-			if err := sendableBundle(b.JSON); err != nil {
-				found.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
-			}
-			c.add(found, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
+	sigTag := strings.Replace(m.Digest.String(), ":", "-", 1) + ".sig"
+	for i, a := range untrustedAttachments {
+		c.add(FoundSignature{
+			Format: protocol.FormatSigstoreJSON, MediaType: a.MIMEType,
+			Source: fmt.Sprintf("%s layer %d", sigTag, i),
+		},
+			protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
+	}
+	for _, b := range untrustedBundles {
+		found := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
+		// One malformed bundle would make the whole request invalid
+		// (plugins refuse duplicate keys and ill-formed strings anywhere),
+		// so that anyone who can push a referrer could block every
+		// signature. Leave it out.
+		if err := sendableBundle(b.JSON); err != nil {
+			found.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
 		}
+		c.add(found, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
 	}
 	return c, nil
 }

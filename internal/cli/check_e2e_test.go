@@ -166,7 +166,7 @@ func TestCheckRejects(t *testing.T) {
 		off.registriesD = env.writeRegistriesD(t, "docker:\n  "+env.addr+":\n    use-sigstore-attachments: false\n")
 
 		r := off.check(t, policy, img.Ref, "text")
-		r.want(t, ExitRejected, r.stdout, "signatures: 0 found (sigstore-bundle, sigstore-json)", "verdict: rejected")
+		r.want(t, ExitRejected, r.stdout, "signatures: 0 found (none looked for: registries.d does not set use-sigstore-attachments", "verdict: rejected")
 	})
 
 	t.Run("a built-in requirement that rejects while the plugin accepts", func(t *testing.T) {
@@ -199,11 +199,10 @@ func TestCheckRejects(t *testing.T) {
 	})
 }
 
-// crashingPlugin answers metadata and validate-config correctly and crashes
-// on verify.
+// crashingPlugin answers validate-config correctly and crashes on anything
+// else: verify (check never runs metadata).
 const crashingPlugin = `#!/bin/sh
 case "$1" in
-metadata) echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"Metadata","name":"crashy","version":"0","apiVersions":["containers-policy-plugin/v1alpha1"],"signatureFormats":["sigstore-json"]}' ;;
 validate-config) cat >/dev/null; echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}' ;;
 *) cat >/dev/null; echo "segmentation fault in verify" >&2; exit 139 ;;
 esac
@@ -290,11 +289,11 @@ func TestCheckReadsBundlesOnlyWhereRegistriesDEnablesSigstoreAttachments(t *test
 				off.registriesD = env.writeRegistriesD(t, yaml)
 				r := off.check(t, policy, img.Ref, "json")
 				r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
-				if len(r.report.Signatures) != 0 {
-					t.Errorf("registries.d %q: signatures %+v, want none", yaml, r.report.Signatures)
+				if len(r.report.Signatures) != 0 || len(r.report.SignatureFormats) != 0 {
+					t.Errorf("registries.d %q: signatures %+v in formats %q, want none looked for", yaml, r.report.Signatures, r.report.SignatureFormats)
 				}
 				text := off.check(t, policy, img.Ref, "text")
-				text.want(t, ExitRejected, text.stdout, "signatures: 0 found", "no signatures", "verdict: rejected")
+				text.want(t, ExitRejected, text.stdout, "signatures: 0 found (none looked for", "no signatures", "verdict: rejected")
 			}
 
 			r := env.check(t, policy, img.Ref, "json")

@@ -1,0 +1,98 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/policy-plugins/sigstore/internal/policy"
+	"github.com/policy-plugins/sigstore/protocol"
+)
+
+// validation is validate-config for the plugin requirements of the scope,
+// as a host runs it when it loads the policy: once per distinct plugin and
+// config (the config's exact bytes), the first problem in the scope's order
+// failing the policy. The processes run at once, while the registry is asked
+// for the image; their answers are read in order.
+type validation struct {
+	reqs    []policy.Requirement // the first requirement of each distinct pair, in order
+	answers []validateAnswer     // by index into reqs
+	running sync.WaitGroup
+}
+
+type validateAnswer struct {
+	resp *protocol.ValidateConfigResponse
+	err  error
+}
+
+// toValidate lists the plugin requirements of scopes to validate: the first
+// of each distinct (plugin, config) pair, in order.
+func toValidate(scopes []policy.Scope) []policy.Requirement {
+	var list []policy.Requirement
+	seen := map[string]bool{}
+	for _, s := range scopes {
+		for _, r := range s.Requirements {
+			key := r.Plugin + "\x00" + string(r.Config)
+			if !r.IsPlugin() || seen[key] {
+				continue
+			}
+			seen[key] = true
+			list = append(list, r)
+		}
+	}
+	return list
+}
+
+func startValidation(ctx context.Context, host *protocol.Host, scopes []policy.Scope) *validation {
+	v := &validation{reqs: toValidate(scopes)}
+	v.answers = make([]validateAnswer, len(v.reqs))
+	for i, r := range v.reqs {
+		v.running.Go(func() {
+			resp, err := host.ValidateConfig(ctx, r.Plugin, r.Config)
+			v.answers[i] = validateAnswer{resp: resp, err: err}
+		})
+	}
+	return v
+}
+
+// wait waits for every validate-config and returns their warnings, each at
+// its policy path, or the first error in the policy's order as a SetupError.
+// It may be called more than once.
+func (v *validation) wait() ([]Problem, error) {
+	v.running.Wait()
+	warnings := []Problem{}
+	for i, r := range v.reqs {
+		w, err := configProblems(r, v.answers[i].resp, v.answers[i].err)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, w...)
+	}
+	return warnings, nil
+}
+
+// configProblems turns one requirement's validate-config answer into its
+// warnings, or a SetupError when the plugin could not answer or the config is
+// invalid.
+func configProblems(r policy.Requirement, resp *protocol.ValidateConfigResponse, err error) ([]Problem, error) {
+	if err != nil {
+		var perr *protocol.PluginError
+		if errors.As(err, &perr) {
+			return nil, setupErrorf("policy %s: %s", r.Path, err)
+		}
+		return nil, &SetupError{Err: err}
+	}
+	if !resp.Valid {
+		msgs := make([]string, len(resp.Errors))
+		for i, e := range resp.Errors {
+			msgs[i] = policy.PluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
+		}
+		return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
+	}
+	warnings := make([]Problem, 0, len(resp.Warnings))
+	for _, w := range resp.Warnings {
+		warnings = append(warnings, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
+	}
+	return warnings, nil
+}
