@@ -63,13 +63,13 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	}
 	// The plugin processes and the registry round trips run at once, because
 	// a plugin process start costs more than the round trips to a near
-	// registry: validate-config for the scope starts now, the manifest
+	// registry: validate-config for the whole policy starts now, the manifest
 	// and the signatures are fetched meanwhile, and each plugin requirement's
 	// verify starts as soon as the signatures are here; the verdict waits
 	// for all of them.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	validating := startValidation(ctx, host, []policy.Scope{scope})
+	validating := startValidation(ctx, host, p)
 	// A host validates plugin configs when it loads the policy: a broken
 	// config is a policy error, not a rejection of this image, and it is
 	// reported before any registry error.

@@ -7,6 +7,10 @@
 //   - Built-in requirements: containers/image itself, one requirement at a
 //     time (signature.PolicyContext.IsRunningImageAllowed on a policy made of
 //     that requirement alone), on the top-level image.
+//   - Plugin configs: validate-config for every plugin requirement of the
+//     policy, whatever the scope, as the patched containers/image
+//     (upstream/containers-image) does when podman loads the policy; a broken
+//     one is a SetupError.
 //   - Plugin requirements: the plugin, through the protocol package's host,
 //     with the VerifyRequest the patched containers/image sends: the
 //     top-level manifest and every signature found for it (cosign .sig

@@ -23,9 +23,10 @@ type Report struct {
 	// order plugins receive them: cosign attachments, then bundles. Every
 	// plugin requirement is sent all of them (but those Skipped).
 	Signatures []FoundSignature `json:"signatures"`
-	// Warnings are the plugins' validate-config warnings for the scope's
-	// requirements (lint shows them for the whole policy), once per distinct
-	// plugin and config.
+	// Warnings are the plugins' validate-config warnings for every plugin
+	// requirement of the policy, as containers/image validates them when it
+	// loads the policy: once per distinct plugin and config, at the path of
+	// its first requirement in the policy's order.
 	Warnings     []Problem     `json:"warnings"`
 	Requirements []Requirement `json:"requirements"`
 	// Accepted is true exactly when every requirement accepted; Verdict is

@@ -10,11 +10,14 @@ import (
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
-// validation is validate-config for the plugin requirements of the scope,
-// as a host runs it when it loads the policy: once per distinct plugin and
-// config (the config's exact bytes), the first problem in the scope's order
-// failing the policy. The processes run at once, while the registry is asked
-// for the image; their answers are read in order.
+// validation is validate-config over the whole policy, as the patched
+// containers/image runs it when podman loads the policy (NewPolicyContext,
+// validatePluginRequirements in patch 0001): once per distinct plugin and
+// config (the config's exact bytes), in the policy's order (the default,
+// then the transports and their scopes, sorted), the first problem in that
+// order failing the whole policy, so that podman then refuses every image,
+// whichever scope the broken config is in. The processes run at once, while
+// the registry is asked for the image; their answers are read in order.
 type validation struct {
 	reqs    []policy.Requirement // the first requirement of each distinct pair, in order
 	answers []validateAnswer     // by index into reqs
@@ -26,12 +29,12 @@ type validateAnswer struct {
 	err  error
 }
 
-// toValidate lists the plugin requirements of scopes to validate: the first
-// of each distinct (plugin, config) pair, in order.
-func toValidate(scopes []policy.Scope) []policy.Requirement {
+// toValidate lists the plugin requirements of p that containers/image
+// validates: the first of each distinct (plugin, config) pair, in order.
+func toValidate(p *policy.Policy) []policy.Requirement {
 	var list []policy.Requirement
 	seen := map[string]bool{}
-	for _, s := range scopes {
+	for _, s := range p.Scopes() {
 		for _, r := range s.Requirements {
 			key := r.Plugin + "\x00" + string(r.Config)
 			if !r.IsPlugin() || seen[key] {
@@ -44,8 +47,8 @@ func toValidate(scopes []policy.Scope) []policy.Requirement {
 	return list
 }
 
-func startValidation(ctx context.Context, host *protocol.Host, scopes []policy.Scope) *validation {
-	v := &validation{reqs: toValidate(scopes)}
+func startValidation(ctx context.Context, host *protocol.Host, p *policy.Policy) *validation {
+	v := &validation{reqs: toValidate(p)}
 	v.answers = make([]validateAnswer, len(v.reqs))
 	for i, r := range v.reqs {
 		v.running.Go(func() {
