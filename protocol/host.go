@@ -15,10 +15,12 @@ import (
 //	md, err := h.Metadata(ctx, "sigstore")
 //	vc, err := h.ValidateConfig(ctx, "sigstore", config)
 //	decision, err := h.Verify(ctx, "sigstore", req)  // accept only if decision.Accepted
+//	decision, err := h.VerifyGathered(ctx, "sigstore", gather) // the same, started before gather has the request
 //
 // Every call resolves and checks the plugin file again, runs it once and
-// checks its answer. An error is always a *PluginError: the plugin could not
-// be used or answered outside the protocol. For Verify that is a rejection
+// checks its answer. An error is always a *PluginError (except the error of
+// VerifyGathered's gather, returned as it is): the plugin could not be used or
+// answered outside the protocol. For Verify that is a rejection
 // like a reject verdict, only reported apart, as containers/image keeps
 // "rejected" apart from "failed"; Decision.Accepted is false whenever err is
 // not nil, so a caller that looks only at Accepted still fails closed.

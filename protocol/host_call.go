@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -15,17 +16,31 @@ func (h *Host) call(ctx context.Context, name, command string, request any) ([]b
 	if err != nil {
 		return nil, err
 	}
-	fail := func(format string, args ...any) error {
-		return &PluginError{Plugin: name, Command: command, Message: OneLine(fmt.Sprintf(format, args...))}
-	}
 	var stdin []byte
 	if request != nil {
 		if stdin, err = Encode(request); err != nil {
-			return nil, fail("encoding the request: %v", err)
+			return nil, &PluginError{Plugin: name, Command: command, Message: OneLine("encoding the request: " + err.Error())}
 		}
 	}
 	inv, err := h.run(ctx, path, command, stdin)
-	if err != nil {
+	return answer(name, command, inv, err)
+}
+
+// answer judges one run of command: stdout of an exit-0 answer, the plugin's
+// Error object for exit status 1, or a *PluginError for anything else. An
+// error the caller's gather returned (see VerifyGathered) is passed on as it is.
+func answer(name, command string, inv *invocation, err error) ([]byte, error) {
+	fail := func(format string, args ...any) error {
+		return &PluginError{Plugin: name, Command: command, Message: OneLine(fmt.Sprintf(format, args...))}
+	}
+	var gerr *gatherError
+	var perr *PluginError
+	switch {
+	case errors.As(err, &gerr):
+		return nil, gerr.err
+	case errors.As(err, &perr):
+		return nil, perr
+	case err != nil:
 		return nil, fail("%v", err)
 	}
 	switch inv.exitCode {

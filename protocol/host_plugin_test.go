@@ -42,7 +42,8 @@ func runTestPlugin(behave testPlugin) int {
 		command = os.Args[1]
 	}
 	var stdin []byte
-	if command != CommandMetadata && command != "child" {
+	// dies-at-start exits without waiting for its request.
+	if command != CommandMetadata && command != "child" && filepath.Base(os.Args[0]) != "dies-at-start" {
 		stdin, _ = io.ReadAll(os.Stdin)
 	}
 	return behave(command, stdin, os.Stdout, os.Stderr)
@@ -240,7 +241,11 @@ var testPlugins = map[string]testPlugin{
 		}
 		return serveGood(command, stdin, stdout, stderr)
 	},
-	"silent":        fixed(0, "", "nothing to say\n"),
+	"silent": fixed(0, "", "nothing to say\n"),
+	"dies-at-start": func(_ string, _ []byte, _, stderr io.Writer) int {
+		_, _ = io.WriteString(stderr, "cannot start\n")
+		return 3
+	},
 	"garbage":       fixed(0, "this is not JSON\n", ""),
 	"array":         fixed(0, "[]\n", ""),
 	"error-object":  fixed(1, `{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"Error","code":"INVALID_CONFIG","message":"config.identities: required\nsecond line"}`, ""),

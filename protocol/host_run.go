@@ -28,18 +28,35 @@ type invocation struct {
 	exitCode int
 }
 
+// feed produces the request a plugin reads on stdin. The host calls it once,
+// after the plugin has started, so that a caller still gathering its request
+// (registry round trips) does so while the plugin process starts. An error
+// ends the run: the plugin is killed and the error returned as it is.
+type feed func(ctx context.Context) ([]byte, error)
+
 // run runs `path command` with request on stdin, within the limits of the
 // protocol. An error means the run produced no usable answer: it could not
 // start, timed out, was killed by a signal, or wrote too much. Exit statuses
 // are the caller's to judge.
 func (h *Host) run(ctx context.Context, path, command string, request []byte) (*invocation, error) {
-	if len(request) > MaxRequestBytes {
-		return nil, fmt.Errorf("request is %d bytes, more than the %d allowed", len(request), MaxRequestBytes)
+	if err := checkRequestSize(request); err != nil {
+		return nil, err
 	}
+	return h.runFed(ctx, path, command, func(context.Context) ([]byte, error) { return request, nil })
+}
+
+func checkRequestSize(request []byte) error {
+	if len(request) > MaxRequestBytes {
+		return fmt.Errorf("request is %d bytes, more than the %d allowed", len(request), MaxRequestBytes)
+	}
+	return nil
+}
+
+// runFed is run with the request produced by feed while the plugin starts.
+// The host's timeout counts from the moment the request is there: the time
+// the caller spends gathering it is the caller's, bounded by ctx.
+func (h *Host) runFed(ctx context.Context, path, command string, feed feed) (*invocation, error) {
 	timeout := h.timeout()
-	caller := ctx
-	ctx, cancel := context.WithTimeout(caller, timeout)
-	defer cancel()
 
 	var files pipes
 	defer files.closeAll()
@@ -83,21 +100,62 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 	}()
 	stderrDone := make(chan []byte, 1)
 	go func() { stderrDone <- readCapped(stderrR, MaxStderrBytes, nil) }()
+	// fed says the request is there (nil) or why it never will be; written
+	// says the writer is done with stdin, after which the run may return.
+	fed := make(chan error, 1)
+	written := make(chan struct{})
 	go func() {
-		// A plugin may exit without reading its request (metadata): EPIPE is fine.
-		_, _ = stdinW.Write(request)
+		defer close(written)
+		request, err := feed(ctx)
+		if err == nil {
+			err = checkRequestSize(request)
+		}
+		fed <- err
+		if err == nil {
+			// A plugin may exit without reading its request (metadata): EPIPE is fine.
+			_, _ = stdinW.Write(request)
+		}
 		_ = stdinW.Close()
 	}()
 
 	exited := make(chan error, 1)
 	go func() { exited <- waitExited(pid) }()
-	var timedOut error
-	select {
-	case err = <-exited:
-	case <-ctx.Done():
-		timedOut = ctx.Err()
-		killGroup(pid)
-		err = <-exited
+	var (
+		ended   error // why the host or the caller ended the run early
+		feedErr error
+		timer   <-chan time.Time // nil (never ready) until the request is there
+		waiting = true
+	)
+	timeoutTimer := time.NewTimer(timeout)
+	timeoutTimer.Stop()
+	defer timeoutTimer.Stop()
+	for waiting {
+		select {
+		case err = <-exited:
+			waiting = false
+		case feedErr = <-fed:
+			fed = nil
+			if feedErr != nil {
+				killGroup(pid)
+				err, waiting = <-exited, false
+			} else {
+				timeoutTimer.Reset(timeout)
+				timer = timeoutTimer.C
+			}
+		case <-timer:
+			ended = fmt.Errorf("timed out after %s", timeout)
+			killGroup(pid)
+			err, waiting = <-exited, false
+		case <-ctx.Done():
+			// Name what ended the run: the caller's context (a pull's
+			// deadline or cancellation), whose limit the host does not know.
+			ended = fmt.Errorf("canceled (%w)", ctx.Err())
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				ended = fmt.Errorf("timed out at the caller's deadline (%w)", ctx.Err())
+			}
+			killGroup(pid)
+			err, waiting = <-exited, false
+		}
 	}
 	// The leader has exited but is not reaped yet: kill what it left behind
 	// in its group, so nothing outlives the call or holds the pipes open.
@@ -105,19 +163,21 @@ func (h *Host) run(ctx context.Context, path, command string, request []byte) (*
 	stdout, stdoutHeld := collect(stdoutDone, stdoutR)
 	stderr, _ := collect(stderrDone, stderrR)
 	_ = stdinW.Close() // unblocks the writer if a stray process held stdin
+	// The request is the caller's work: wait for it, so that nothing the
+	// caller passed in is used after the call (feed returns once ctx ends).
+	<-written
+	if feedErr == nil && fed != nil {
+		feedErr = <-fed
+	}
 	waitErr := cmd.Wait()
 
 	switch {
+	case feedErr != nil:
+		return nil, feedErr
 	case err != nil:
 		return nil, fmt.Errorf("waiting for the plugin: %w", err)
-	// Name what ended the run: the host's own timeout, or the caller's context
-	// (a pull's deadline or cancellation), whose limit the host does not know.
-	case timedOut != nil && caller.Err() != nil && errors.Is(caller.Err(), context.DeadlineExceeded):
-		return nil, fmt.Errorf("timed out at the caller's deadline (%w); its process group was killed", caller.Err())
-	case timedOut != nil && caller.Err() != nil:
-		return nil, fmt.Errorf("canceled (%w); its process group was killed", caller.Err())
-	case timedOut != nil:
-		return nil, fmt.Errorf("timed out after %s; its process group was killed", timeout)
+	case ended != nil:
+		return nil, fmt.Errorf("%w; its process group was killed", ended)
 	case overflow.Load():
 		return nil, fmt.Errorf("wrote more than %d bytes to stdout; its process group was killed", MaxStdoutBytes)
 	case stdoutHeld:

@@ -35,9 +35,75 @@ type Decision struct {
 // is its verdict. A non-nil error (a *PluginError) means it did not, and is a
 // rejection: Decision.Accepted is false and Decision.Reason says why.
 func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Decision, error) {
+	sent, err := verifyRequestToSend(name, req)
+	if err != nil {
+		return rejected(name, err)
+	}
+	stdin, err := Encode(sent)
+	if err != nil {
+		return believe(name, sent, nil, err)
+	}
+	path, err := h.Resolve(name)
+	if err != nil {
+		return believe(name, sent, nil, err)
+	}
+	inv, err := h.run(ctx, path, CommandVerify, stdin)
+	untrusted, err := answer(name, CommandVerify, inv, err)
+	return believe(name, sent, untrusted, err)
+}
+
+// VerifyGathered is Verify for a caller that has yet to gather its request:
+// it starts plugin name's verify at once and calls gather meanwhile, so that
+// the plugin process starts while the caller still reads the manifest and the
+// signatures (registry round trips). The request gather returns is sent and
+// the answer checked exactly as Verify does. The host's timeout counts from
+// the moment the request is there; gather is bounded by ctx only, and must
+// return when ctx ends.
+//
+// An error gather returns is returned as it is, after the plugin was killed
+// (the caller's own failure, not a *PluginError); Decision.Accepted is false
+// then too. Every other error is a *PluginError, as for Verify.
+func (h *Host) VerifyGathered(ctx context.Context, name string, gather func(context.Context) (*VerifyRequest, error)) (Decision, error) {
+	path, err := h.Resolve(name)
+	if err != nil {
+		return rejected(name, err)
+	}
+	var sent *VerifyRequest // set by feed, read only after runFed waited for it
+	feed := func(ctx context.Context) ([]byte, error) {
+		req, err := gather(ctx)
+		if err != nil {
+			return nil, &gatherError{err: err}
+		}
+		if sent, err = verifyRequestToSend(name, req); err != nil {
+			return nil, err
+		}
+		return Encode(sent)
+	}
+	inv, err := h.runFed(ctx, path, CommandVerify, feed)
+	var gerr *gatherError
+	if errors.As(err, &gerr) {
+		return Decision{Reason: OneLine(gerr.err.Error())}, gerr.err
+	}
+	untrusted, err := answer(name, CommandVerify, inv, err)
+	if sent == nil && err == nil {
+		// The plugin answered before it was given a request: not about this image.
+		err = &PluginError{Plugin: name, Command: CommandVerify, Message: "answered before it was sent the request"}
+	}
+	return believe(name, sent, untrusted, err)
+}
+
+// gatherError carries the error of a VerifyGathered caller's gather through
+// the run, to be returned unchanged.
+type gatherError struct{ err error }
+
+func (e *gatherError) Error() string { return e.err.Error() }
+func (e *gatherError) Unwrap() error { return e.err }
+
+// verifyRequestToSend is req as the host sends it: apiVersion and kind set,
+// "signatures" a list, and a random requestID when req has none.
+func verifyRequestToSend(name string, req *VerifyRequest) (*VerifyRequest, error) {
 	if req == nil || len(req.Image.Manifest) == 0 {
-		err := &PluginError{Plugin: name, Command: CommandVerify, Message: "the request has no manifest"}
-		return Decision{Reason: err.Error()}, err
+		return nil, &PluginError{Plugin: name, Command: CommandVerify, Message: "the request has no manifest"}
 	}
 	sent := *req
 	sent.APIVersion, sent.Kind = APIVersion, KindVerifyRequest
@@ -48,17 +114,21 @@ func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Dec
 		id := newRequestID()
 		sent.RequestID = &id
 	}
-	d := Decision{ManifestDigest: ManifestDigest(sent.Image.Manifest)}
-	fail := func(err error) (Decision, error) {
-		var perr *PluginError
-		if !errors.As(err, &perr) {
-			perr = &PluginError{Plugin: name, Command: CommandVerify, Message: OneLine(err.Error())}
-		}
-		d.Reason = perr.Error()
-		return d, perr
-	}
+	return &sent, nil
+}
 
-	untrusted, err := h.call(ctx, name, CommandVerify, &sent)
+// believe turns a verify answer (or the failure to get one) into a Decision.
+// A failure keeps the digest of the manifest sent, when one was.
+func believe(name string, sent *VerifyRequest, untrusted []byte, err error) (Decision, error) {
+	var d Decision
+	if sent != nil {
+		d.ManifestDigest = ManifestDigest(sent.Image.Manifest)
+	}
+	fail := func(err error) (Decision, error) {
+		r, perr := rejected(name, err)
+		r.ManifestDigest = d.ManifestDigest
+		return r, perr
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -66,13 +136,23 @@ func (h *Host) Verify(ctx context.Context, name string, req *VerifyRequest) (Dec
 	if err != nil {
 		return fail(fmt.Errorf("malformed VerifyResponse: %w", err))
 	}
-	if err := checkVerifyResponse(&sent, d.ManifestDigest, resp); err != nil {
+	if err := checkVerifyResponse(sent, d.ManifestDigest, resp); err != nil {
 		return fail(fmt.Errorf("VerifyResponse not believed: %w", err))
 	}
 	d.Response = resp
 	d.Accepted = resp.Verdict == VerdictAccept
 	d.Reason = OneLine(resp.Reason)
 	return d, nil
+}
+
+// rejected is the Decision for a verify call that failed: a *PluginError
+// (err itself when it is one), with its text as the reason.
+func rejected(name string, err error) (Decision, error) {
+	var perr *PluginError
+	if !errors.As(err, &perr) {
+		perr = &PluginError{Plugin: name, Command: CommandVerify, Message: OneLine(err.Error())}
+	}
+	return Decision{Reason: perr.Error()}, perr
 }
 
 // checkVerifyResponse applies containers-policy-plugin(5), FAIL CLOSED, beyond decoding, plus the
