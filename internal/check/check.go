@@ -63,17 +63,22 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	}
 	// The plugin processes and the registry round trips run at once, because
 	// a plugin process start costs more than the round trips to a near
-	// registry: validate-config for the whole policy starts now, the manifest
-	// and the signatures are fetched meanwhile, and each plugin requirement's
-	// verify starts as soon as the signatures are here; the verdict waits
-	// for all of them.
+	// registry: validate-config for the whole policy and each plugin
+	// requirement's verify start now (verify waits for its request on stdin,
+	// protocol.Host.VerifyGathered), the manifest and the signatures are
+	// fetched meanwhile and handed to every verify; the verdict waits for all
+	// of them.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	validating := startValidation(ctx, host, p)
+	eval := &evaluation{reqs: scope.Requirements, out: make([]Requirement, len(scope.Requirements))}
+	image := eval.startPlugins(ctx, host, report.DockerReference)
 	// A host validates plugin configs when it loads the policy: a broken
 	// config is a policy error, not a rejection of this image, and it is
 	// reported before any registry error.
 	fail := func(err error) (*Report, error) {
+		image.fail(err)
+		eval.plugins.Wait()
 		if _, verr := validating.wait(); verr != nil {
 			err = verr
 		}
@@ -88,14 +93,13 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	if report.Manifest, err = describeManifest(top); err != nil {
 		return fail(&SetupError{Err: err})
 	}
-	eval := &evaluation{reqs: scope.Requirements, out: make([]Requirement, len(scope.Requirements))}
-	if slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin) {
+	if eval.anyPlugin() {
 		sigs, err := fetchSignatures(ctx, img, top)
 		if err != nil {
 			return fail(&SetupError{Err: err})
 		}
 		report.Signatures, report.SignatureFormats = sigs.found, sigs.formats
-		eval.startPlugins(ctx, host, report.DockerReference, top, sigs)
+		image.set(top, sigs)
 	}
 
 	if report.Warnings, err = validating.wait(); err != nil {
@@ -136,8 +140,8 @@ func openImage(ctx context.Context, imageRef string, opts registry.Options) open
 }
 
 // evaluation evaluates every requirement of the scope, in its order: each
-// plugin requirement in its own goroutine, started as soon as the signatures
-// are here, the built-in ones one after another (they share the image
+// plugin requirement in its own goroutine, its verify started before the
+// image is read, the built-in ones one after another (they share the image
 // source) once the policy is known to be valid.
 type evaluation struct {
 	reqs    []policy.Requirement
@@ -145,11 +149,55 @@ type evaluation struct {
 	plugins sync.WaitGroup
 }
 
-func (e *evaluation) startPlugins(ctx context.Context, host *protocol.Host, dockerReference string, top registry.Manifest, sigs *collected) {
+func (e *evaluation) anyPlugin() bool {
+	return slices.ContainsFunc(e.reqs, policy.Requirement.IsPlugin)
+}
+
+// startPlugins starts every plugin requirement's verify; their requests are
+// made of what the returned pendingImage is given.
+func (e *evaluation) startPlugins(ctx context.Context, host *protocol.Host, dockerReference string) *pendingImage {
+	image := &pendingImage{ready: make(chan struct{})}
 	for i, r := range e.reqs {
 		if r.IsPlugin() {
-			e.plugins.Go(func() { e.out[i] = evaluatePlugin(ctx, host, dockerReference, top, sigs, r) })
+			e.plugins.Go(func() { e.out[i] = evaluatePlugin(ctx, host, dockerReference, image, r) })
 		}
+	}
+	return image
+}
+
+// pendingImage is the top-level manifest and its signatures once fetched,
+// or why they could not be: what every verify request is made of. The
+// first of set and fail decides.
+type pendingImage struct {
+	once  sync.Once
+	ready chan struct{}
+	top   registry.Manifest
+	sigs  *collected
+	err   error
+}
+
+func (p *pendingImage) set(top registry.Manifest, sigs *collected) {
+	p.once.Do(func() {
+		p.top, p.sigs = top, sigs
+		close(p.ready)
+	})
+}
+
+func (p *pendingImage) fail(err error) {
+	p.once.Do(func() {
+		p.err = err
+		close(p.ready)
+	})
+}
+
+// wait returns the manifest and its signatures, or an error when they could
+// not be had or ctx ended first.
+func (p *pendingImage) wait(ctx context.Context) (registry.Manifest, *collected, error) {
+	select {
+	case <-p.ready:
+		return p.top, p.sigs, p.err
+	case <-ctx.Done():
+		return registry.Manifest{}, nil, ctx.Err()
 	}
 }
 

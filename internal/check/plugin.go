@@ -10,12 +10,24 @@ import (
 
 // evaluatePlugin runs one plugin requirement through the host package, which
 // believes only a well-formed answer about this exact manifest, and reports
-// the plugin's verdict on each signature in the report's numbering.
-func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference string, top registry.Manifest,
-	sigs *collected, r policy.Requirement,
-) Requirement {
+// the plugin's verdict on each signature in the report's numbering. The
+// plugin starts at once; its request is sent when image has what it is made of.
+func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference string, image *pendingImage, r policy.Requirement) Requirement {
 	out := Requirement{Path: r.Path, Type: r.Type, Plugin: r.Plugin, Signatures: []SignatureResult{}}
-	d, sent, err := verify(ctx, host, r, dockerReference, top, sigs)
+	var (
+		sigs *collected
+		sent []int // request index -> report index
+	)
+	d, err := host.VerifyGathered(ctx, r.Plugin, func(ctx context.Context) (*protocol.VerifyRequest, error) {
+		top, found, err := image.wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var req *protocol.VerifyRequest
+		req, sent = verifyRequest(r, dockerReference, top, found)
+		sigs = found
+		return req, nil
+	})
 	out.Reason = d.Reason
 	switch {
 	case err != nil:
@@ -24,6 +36,9 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference st
 		out.Outcome = OutcomeAccepted
 	default:
 		out.Outcome = OutcomeRejected
+	}
+	if sigs == nil {
+		return out // no image to ask about: check reports why, not this outcome
 	}
 	results := map[int]SignatureResult{}
 	for i, f := range sigs.found {
@@ -48,7 +63,7 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference st
 	return out
 }
 
-// verify asks requirement r's plugin about the top-level manifest, as the
+// verifyRequest is what requirement r's plugin is asked about the top-level manifest, as the
 // patched containers/image does (patches 0001 and 0003): the manifest's
 // exact bytes, the normalized reference, and every signature found, in the
 // order found (cosign attachments, then bundles), whatever the plugin's
@@ -56,10 +71,9 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference st
 // it does not take, and the others still count, so containers/image never
 // runs metadata, and neither does check. sent maps the request's signatures
 // to the report's (a bundle that cannot be sent is left out).
-func verify(ctx context.Context, host *protocol.Host, r policy.Requirement, dockerReference string,
-	top registry.Manifest, sigs *collected,
-) (d protocol.Decision, sent []int, err error) {
-	req := &protocol.VerifyRequest{
+func verifyRequest(r policy.Requirement, dockerReference string, top registry.Manifest, sigs *collected,
+) (req *protocol.VerifyRequest, sent []int) {
+	req = &protocol.VerifyRequest{
 		Config: r.Config,
 		Image: protocol.Image{
 			Transport: "docker", DockerReference: &dockerReference,
@@ -73,8 +87,7 @@ func verify(ctx context.Context, host *protocol.Host, r policy.Requirement, dock
 			sent = append(sent, i)
 		}
 	}
-	d, err = host.Verify(ctx, r.Plugin, req)
-	return d, sent, err
+	return req, sent
 }
 
 // sanitizeAccepted renumbers the plugin's accepted signature into the

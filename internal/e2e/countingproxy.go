@@ -20,6 +20,16 @@ type CountingProxy struct {
 	mu          sync.Mutex
 	connections int
 	requests    []ProxiedRequest
+	hold        func(ProxiedRequest)
+}
+
+// Hold makes the proxy call hold with every request before passing it on,
+// so that a test can keep a request waiting until something has happened;
+// nil passes requests on at once.
+func (p *CountingProxy) Hold(hold func(ProxiedRequest)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hold = hold
 }
 
 // ProxiedRequest is one request that went through a CountingProxy.
@@ -45,9 +55,14 @@ func StartCountingProxy(t testing.TB, backendAddr string) *CountingProxy {
 	p := &CountingProxy{Addr: l.Addr().String()}
 	backend := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: backendAddr})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := ProxiedRequest{Conn: r.RemoteAddr, Method: r.Method, Path: r.URL.Path, UserAgent: r.UserAgent()}
 		p.mu.Lock()
-		p.requests = append(p.requests, ProxiedRequest{Conn: r.RemoteAddr, Method: r.Method, Path: r.URL.Path, UserAgent: r.UserAgent()})
+		p.requests = append(p.requests, req)
+		hold := p.hold
 		p.mu.Unlock()
+		if hold != nil {
+			hold(req)
+		}
 		backend.ServeHTTP(w, r)
 	})}
 	srv.ConnState = func(_ net.Conn, state http.ConnState) {
