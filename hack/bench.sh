@@ -7,6 +7,7 @@
 #
 #   hack/bench.sh [BINARY]       # default bin/containers-policy-sigstore; run from the repo root
 #   BENCH_ONLY=check hack/bench.sh   # only check vs cosign
+#   BENCH_ONLY=start hack/bench.sh   # only the process start floor (start_floor)
 #
 # Numbers depend on the machine and its load: the load average is printed with
 # them. README.md's Performance section records a run.
@@ -143,10 +144,32 @@ check_vs_cosign() {
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# start_floor: what starting each process costs before main, the part of a
+# check no code of this project runs: the Go runtime alone, sigstore-go's
+# verifier linked (any plugin verifying with sigstore-go), the check command
+# without the plugin, the shipped binary, and cosign. hack/startprobe holds the
+# probe programs; they are built like the binary (static, -trimpath, -s -w).
+start_floor() {
+	local cosign probe cmds=()
+	cosign=$(hack/tool.sh cosign)
+	for probe in empty sigstorego check; do
+		CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$tmp/probe-$probe" "./hack/startprobe/$probe"
+		cmds+=(--command-name "start: $probe probe" "$tmp/probe-$probe")
+	done
+	cmds+=(--command-name "start: $bin --version" "$bin --version")
+	cmds+=(--command-name "start: cosign version" "$cosign version")
+	echo "# process start, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	hyperfine --shell=none --warmup 5 --runs "${BENCH_START_RUNS:-60}" --style basic --export-json "$tmp/floor.json" "${cmds[@]}" >/dev/null
+	medians "$tmp/floor.json"
+	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 case ${BENCH_ONLY:-all} in
 check) check_vs_cosign ;;
+start) start_floor ;;
 *)
 	plugin_processes
+	start_floor
 	check_vs_cosign
 	;;
 esac
