@@ -153,7 +153,7 @@ start_floor() {
 	local cosign probe cmds=()
 	cosign=$(hack/tool.sh cosign)
 	for probe in empty sigstorego check; do
-		CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$tmp/probe-$probe" "./hack/startprobe/$probe"
+		CGO_ENABLED=0 go build -tags containers_image_openpgp -trimpath -ldflags '-s -w' -o "$tmp/probe-$probe" "./hack/startprobe/$probe"
 		cmds+=(--command-name "start: $probe probe" "$tmp/probe-$probe")
 	done
 	cmds+=(--command-name "start: $bin --version" "$bin --version")
