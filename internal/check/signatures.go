@@ -10,7 +10,6 @@ import (
 
 	"github.com/policy-plugins/sigstore/internal/registry"
 	"github.com/policy-plugins/sigstore/protocol"
-	"github.com/policy-plugins/sigstore/protocol/strictjson"
 )
 
 // collected are the candidate signatures of one manifest: what the report
@@ -65,23 +64,22 @@ func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manife
 			protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
 	}
 	for _, b := range untrustedBundles {
-		found := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
-		// One malformed bundle would make the whole request invalid
-		// (plugins refuse duplicate keys and ill-formed strings anywhere),
-		// so that anyone who can push a referrer could block every
-		// signature. Leave it out.
-		if err := sendableBundle(b.JSON); err != nil {
-			found.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
-		}
-		c.add(found, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
+		c.addBundle(b)
 	}
 	return c, nil
 }
 
-// sendableBundle applies to one bundle the document rules a plugin applies to
-// the whole request (strictjson.ValidateText).
-func sendableBundle(untrustedJSON []byte) error {
-	return strictjson.ValidateText(untrustedJSON, "bundle")
+// addBundle adds bundle b, marked Skipped when a plugin would refuse a request
+// carrying it (protocol.SendableBundle: anything the plugin's decoder refuses
+// in a bundle, nesting counted from the request's root included). Sending it
+// would make the plugin refuse the whole request, so that anyone who can
+// push a referrer could block every signature. Leave it out.
+func (c *collected) addBundle(b registry.Bundle) {
+	found := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
+	if err := protocol.SendableBundle(b.JSON); err != nil {
+		found.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
+	}
+	c.add(found, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})
 }
 
 func (c *collected) add(f FoundSignature, s protocol.Signature) {
