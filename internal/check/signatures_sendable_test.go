@@ -33,6 +33,7 @@ func TestAddBundleSkipsWhatPluginsWouldRefuse(t *testing.T) {
 		{"a duplicate key is left out", `{"x": 1, "x": 2}`, `not sent to plugins: bundle: duplicate key "x"`},
 		{"an unpaired surrogate is left out", `{"x": "\ud800"}`, "not sent to plugins: bundle.x: string is not well-formed Unicode"},
 		{"invalid UTF-8 is left out", "{\"x\": \"\xff\"}", "not sent to plugins: bundle.x: string is not well-formed Unicode"},
+		{"not JSON is left out", `not JSON`, "not sent to plugins: bundle: malformed JSON"},
 		{"an array is left out", `[]`, "not sent to plugins: bundle: refused in a verify request: signatures[0].bundle: must be an object"},
 		{"a bundle too deep for a request is left out", nested(deepestSendable + 1), "not sent to plugins: bundle: refused in a verify request: signatures[0].bundle.a.a"},
 		{"a bundle too deep on its own is left out", nested(strictjson.MaxDepth + 1), "not sent to plugins: bundle.a.a"},

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/policy-plugins/sigstore/internal/check"
 	"github.com/policy-plugins/sigstore/internal/e2e"
 	"github.com/policy-plugins/sigstore/protocol"
+	"github.com/policy-plugins/sigstore/protocol/strictjson"
 )
 
 // End-to-end acceptance of check: a real registry (Debian's docker-registry,
@@ -320,5 +323,54 @@ func TestCheckWithTheReferrersAPI(t *testing.T) {
 	if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle ||
 		!strings.HasPrefix(r.report.Signatures[0].Source, "referrer sha256:") {
 		t.Errorf("signatures %+v, want one bundle referrer", r.report.Signatures)
+	}
+}
+
+// TestCheckLeavesOutBundlesPluginsWouldRefuse: referrers planted beside a
+// good signature, a bundle nested too deep for a request (fine on its own)
+// and one that is not JSON, are listed skipped; the plugin is sent the good
+// one, and accepts, rather than refusing the whole request (or check
+// failing to read the image).
+func TestCheckLeavesOutBundlesPluginsWouldRefuse(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{ReferrersAPI: true})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/planted:1")
+	e2e.SignBundle(t, key, img.DigestRef())
+	const bundleType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	depth := strictjson.MaxDepth - 2 // the request holds a bundle three levels down
+	planted := map[string]string{}   // referrer digest -> why it is left out
+	for bundle, why := range map[string]string{
+		strings.Repeat(`{"a":`, depth-1) + `{}` + strings.Repeat(`}`, depth-1): fmt.Sprintf(
+			"not sent to plugins: bundle: refused in a verify request: signatures[0].bundle%s: JSON nested deeper than %d levels",
+			strings.Repeat(".a", depth-1), strictjson.MaxDepth),
+		`not JSON`: "not sent to plugins: bundle: malformed JSON",
+	} {
+		manifest, err := json.Marshal(map[string]any{
+			"schemaVersion": 2, "mediaType": e2e.MediaTypeOCIManifest, "artifactType": bundleType,
+			"config":  e2e.OCIDescriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: e2e.PutBlob(t, img.Repository, []byte("{}")), Size: 2},
+			"layers":  []e2e.OCIDescriptor{{MediaType: bundleType, Digest: e2e.PutBlob(t, img.Repository, []byte(bundle)), Size: int64(len(bundle))}},
+			"subject": e2e.OCIDescriptor{MediaType: img.MIMEType, Digest: img.Digest, Size: int64(len(img.Manifest))},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		planted[e2e.PutManifest(t, img.Repository, e2e.Digest(manifest), e2e.MediaTypeOCIManifest, manifest)] = why
+	}
+	policy := env.policy(t, pluginRequirement(keyConfig(key, "digestOnly")))
+
+	r := env.check(t, policy, img.Ref, "json")
+	r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
+	if len(r.report.Signatures) != 3 {
+		t.Fatalf("signatures %+v, want cosign's bundle and the two planted", r.report.Signatures)
+	}
+	req := r.requirement(t, 0)
+	for i, s := range r.report.Signatures {
+		why, isPlanted := planted[strings.TrimPrefix(s.Source, "referrer ")]
+		switch {
+		case !isPlanted && (s.Skipped != "" || req.AcceptedSignature == nil || req.AcceptedSignature.Signature != i):
+			t.Errorf("cosign's bundle is %+v, the accepted signature %+v; want it sent and accepted", s, req.AcceptedSignature)
+		case isPlanted && (!strings.HasPrefix(s.Skipped, why) || req.Signatures[i].Reason != s.Skipped):
+			t.Errorf("planted bundle %+v, its result %+v; want it left out: %q", s, req.Signatures[i], why)
+		}
 	}
 }

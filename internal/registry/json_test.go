@@ -2,28 +2,6 @@ package registry
 
 import "testing"
 
-func TestIsJSONObject(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{`{}`, true},
-		{`{"mediaType":"x"}`, true},
-		{" \n{\"a\":1}\n ", true},
-		{``, false},
-		{`null`, false},
-		{`[]`, false},
-		{`"s"`, false},
-		{`{} {}`, false},
-		{`{}x`, false},
-		{`{"a":`, false},
-	} {
-		if got := isJSONObject([]byte(tc.in)); got != tc.want {
-			t.Errorf("isJSONObject(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestIsBundleMediaType(t *testing.T) {
 	for _, mt := range []string{
 		"application/vnd.dev.sigstore.bundle.v0.3+json",

@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +45,9 @@ func IsBundleMediaType(mediaType string) bool { return slices.Contains(BundleMed
 type Bundle struct {
 	// MediaType is the referrer's artifact type, one of BundleMediaTypes.
 	MediaType string
-	// JSON is the bundle, the referrer's one layer, exactly as stored: a JSON object.
+	// JSON is the bundle, the referrer's one layer, exactly as stored and
+	// unchecked: whether plugins can be sent it is protocol.SendableBundle's
+	// to say.
 	JSON []byte
 	// Referrer is the digest of the referrer manifest that holds it.
 	Referrer digest.Digest
@@ -57,10 +58,14 @@ type Bundle struct {
 // has none, from the referrers tag sha256-<hex> (an OCI index). Referrers of
 // other artifact types (SBOMs, cosign's experimental legacy referrers, ...)
 // are ignored. A bundle referrer must be an OCI manifest whose subject is d,
-// with exactly one layer of its artifact type holding a JSON object of at most
-// MaxBundleSize bytes; anything else, more than MaxReferrers referrers, or a
-// failure to fetch is an error. No referrers is an empty result; a listed
-// referrer whose manifest is gone (404) is skipped.
+// with exactly one layer of its artifact type, of at most MaxBundleSize
+// bytes; anything else, more than MaxReferrers referrers, or a failure to
+// fetch is an error. No referrers is an empty result; a listed referrer
+// whose manifest is gone (404) is skipped. The bundle's content is not
+// judged here: one that is not even JSON is returned, as containers/image
+// returns it, and left out of plugin requests by the caller
+// (protocol.SendableBundle), not made an error that would hide every other
+// signature.
 //
 // Like the patched containers/image (upstream/containers-image, patch 0002),
 // and like Attachments, it reads them only where registries.d enables
@@ -172,9 +177,6 @@ func fetchBundle(ctx context.Context, src *referrersSource, subject digest.Diges
 	if err != nil {
 		return Bundle{}, fmt.Errorf("bundle %s: %w", layer.Digest, err)
 	}
-	if !isJSONObject(untrustedBundle) {
-		return Bundle{}, fmt.Errorf("bundle %s is not a JSON object", layer.Digest)
-	}
 	return Bundle{MediaType: desc.ArtifactType, JSON: untrustedBundle, Referrer: digest.Digest(desc.Digest.String())}, nil
 }
 
@@ -207,15 +209,4 @@ func fetchBlob(ctx context.Context, src *referrersSource, desc v1.Descriptor, li
 		return nil, fmt.Errorf("content has digest %s", got)
 	}
 	return data, nil
-}
-
-// isJSONObject says whether data is exactly one JSON object.
-func isJSONObject(data []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return false
-	}
-	_, err := dec.Token()
-	return errors.Is(err, io.EOF)
 }
