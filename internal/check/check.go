@@ -84,11 +84,10 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		}
 		return nil, err
 	}
-	o := openImage(ctx, imageRef, opts.Registry)
-	if o.err != nil {
-		return fail(&SetupError{Err: o.err})
+	img, top, err := openImage(ctx, imageRef, opts.Registry)
+	if err != nil {
+		return fail(&SetupError{Err: err})
 	}
-	img, top := o.img, o.top
 	defer func() { _ = img.Close() }()
 	if report.Manifest, err = describeManifest(top); err != nil {
 		return fail(&SetupError{Err: err})
@@ -119,24 +118,18 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	return report, nil
 }
 
-// openResult is the opened image and its top-level manifest, or why not.
-type openResult struct {
-	img *registry.Image
-	top registry.Manifest
-	err error
-}
-
-func openImage(ctx context.Context, imageRef string, opts registry.Options) openResult {
+// openImage opens imageRef and reads its top-level manifest.
+func openImage(ctx context.Context, imageRef string, opts registry.Options) (*registry.Image, registry.Manifest, error) {
 	img, err := registry.Open(ctx, imageRef, opts)
 	if err != nil {
-		return openResult{err: err}
+		return nil, registry.Manifest{}, err
 	}
 	top, err := img.Manifest(ctx)
 	if err != nil {
 		_ = img.Close()
-		return openResult{err: err}
+		return nil, registry.Manifest{}, err
 	}
-	return openResult{img: img, top: top}
+	return img, top, nil
 }
 
 // evaluation evaluates every requirement of the scope, in its order: each

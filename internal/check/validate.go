@@ -36,8 +36,11 @@ func toValidate(p *policy.Policy) []policy.Requirement {
 	seen := map[string]bool{}
 	for _, s := range p.Scopes() {
 		for _, r := range s.Requirements {
+			if !r.IsPlugin() {
+				continue
+			}
 			key := r.Plugin + "\x00" + string(r.Config)
-			if !r.IsPlugin() || seen[key] {
+			if seen[key] {
 				continue
 			}
 			seen[key] = true
