@@ -31,34 +31,21 @@ validate-config) cat >/dev/null; echo '{"apiVersion":"containers-policy-plugin/v
 esac
 `
 
-// countingPlugin installs, as dir/name, a wrapper that logs each command it
-// is run with, then runs the sigstore plugin; invocations reads the log.
+// countingPlugin installs, as dir/name, a logging wrapper around the
+// sigstore plugin (e2e.CountingPlugin); invocations reads its log, sorted
+// because the processes run at once.
 func countingPlugin(t *testing.T, dir, name string) (log string) {
 	t.Helper()
 	plugin, err := exec.LookPath("sigstore") // installPlugin's source: this test binary
 	if err != nil {
 		t.Fatal(err)
 	}
-	log = filepath.Join(t.TempDir(), "invocations")
-	script := fmt.Sprintf("#!/bin/sh\necho \"$1\" >>%s\nexec %s \"$@\"\n", log, plugin)
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return log
+	return e2e.CountingPlugin(t, dir, name, plugin)
 }
 
-// invocations returns the commands logged so far, sorted (processes run at
-// once), and empties the log.
 func invocations(t *testing.T, log string) []string {
 	t.Helper()
-	data, err := os.ReadFile(log)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if err := os.Remove(log); err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	got := strings.Fields(string(data))
+	got := e2e.Invocations(t, log)
 	slices.Sort(got)
 	return got
 }

@@ -10,6 +10,22 @@ import (
 	"github.com/policy-plugins/sigstore/internal/registry"
 )
 
+// wantSignaturesRead checks that containers/image read the one attachment
+// and Bundles the one bundle of ref exactly when read says so, and that
+// Bundles says it looked exactly then.
+func wantSignaturesRead(t *testing.T, ref string, opts registry.Options, d digest.Digest, read bool) {
+	t.Helper()
+	attachments, bundles, lookedFor := signaturesFound(t, ref, opts, d)
+	want := 0
+	if read {
+		want = 1
+	}
+	if attachments != want || bundles != want || lookedFor != read {
+		t.Errorf("containers/image read %d attachments; Bundles read %d bundles (looked: %t); want %d and %d (%t)",
+			attachments, bundles, lookedFor, want, want, read)
+	}
+}
+
 // signaturesFound opens ref with opts and fetches both kinds of signature of
 // d: the attachments containers/image reads (its own registries.d lookup)
 // and the bundles Bundles reads (registries.d restated, registriesd.go).
@@ -65,15 +81,7 @@ func TestSignaturesFollowRegistriesD(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOptions(t)
 			opts.RegistriesDir = registriesD(t, tc.yaml)
-			attachments, bundles, lookedFor := signaturesFound(t, pushed.Ref, opts, digest.Digest(pushed.Digest))
-			want := 0
-			if tc.want {
-				want = 1
-			}
-			if attachments != want || bundles != want || lookedFor != tc.want {
-				t.Errorf("containers/image read %d attachments; Bundles read %d bundles (looked: %t); want %d and %d (%t)",
-					attachments, bundles, lookedFor, want, want, tc.want)
-			}
+			wantSignaturesRead(t, pushed.Ref, opts, digest.Digest(pushed.Digest), tc.want)
 		})
 	}
 
@@ -94,15 +102,7 @@ func TestSignaturesFollowRegistriesD(t *testing.T) {
 				opts.Insecure = false
 				opts.RegistriesConf = conf
 				opts.RegistriesDir = registriesD(t, tc.yaml)
-				attachments, bundles, lookedFor := signaturesFound(t, "registry.example/team/app:1.4", opts, digest.Digest(pushed.Digest))
-				want := 0
-				if tc.want {
-					want = 1
-				}
-				if attachments != want || bundles != want || lookedFor != tc.want {
-					t.Errorf("containers/image read %d attachments; Bundles read %d bundles (looked: %t); want %d and %d (%t)",
-						attachments, bundles, lookedFor, want, want, tc.want)
-				}
+				wantSignaturesRead(t, "registry.example/team/app:1.4", opts, digest.Digest(pushed.Digest), tc.want)
 			})
 		}
 	})

@@ -2,38 +2,14 @@ package upstreamcheck
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/policy-plugins/sigstore/internal/e2e"
 )
-
-// countingPlugin installs, as dir/name, a wrapper that logs each command it
-// is run with to the returned file, then runs the real plugin.
-func countingPlugin(t testing.TB, dir, name string) (log string) {
-	t.Helper()
-	log = filepath.Join(t.TempDir(), "invocations")
-	writeExecutable(t, dir, name, fmt.Appendf(nil, "#!/bin/sh\necho \"$1\" >>%s\nexec %s \"$@\"\n", log, plugin(t)))
-	return log
-}
-
-func invocations(t testing.TB, log string) []string {
-	t.Helper()
-	data, err := os.ReadFile(log)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if err := os.Remove(log); err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	return strings.Fields(string(data))
-}
 
 // TestPluginRunsOncePerRequirementPerImage: the cost of a plugin requirement
 // is one validate-config process when the policy is loaded and one verify
@@ -44,7 +20,7 @@ func TestPluginRunsOncePerRequirementPerImage(t *testing.T) {
 	key := e2e.GenerateKeyPair(t)
 	img := e2e.PushImage(t, s.addr+"/team/counted:1")
 	e2e.SignLegacy(t, key, img.DigestRef())
-	log := countingPlugin(t, s.plugins, "counted")
+	log := e2e.CountingPlugin(t, s.plugins, "counted", plugin(t))
 	one := pluginRequirement("counted", keyConfig(key, "matchRepository"))
 	other := pluginRequirement("counted", keyConfig(key, "digestOnly"))
 
@@ -61,11 +37,11 @@ func TestPluginRunsOncePerRequirementPerImage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			policy := s.policy(t, tt.requirements...)
 			s.copyToOCI(t, patched(t), policy, img.Ref).wantLayout(t, img)
-			if got := invocations(t, log); !slices.Equal(got, tt.want) {
+			if got := e2e.Invocations(t, log); !slices.Equal(got, tt.want) {
 				t.Errorf("copy.Image ran the plugin for %q, want %q", got, tt.want)
 			}
 			s.allowed(t, patched(t), policy, img.Ref).want(t, exitAccepted)
-			if got := invocations(t, log); !slices.Equal(got, tt.want) {
+			if got := e2e.Invocations(t, log); !slices.Equal(got, tt.want) {
 				t.Errorf("IsRunningImageAllowed ran the plugin for %q, want %q", got, tt.want)
 			}
 		})
