@@ -20,6 +20,9 @@ type Decision struct {
 	Reason string
 	// ManifestDigest is the digest the host computed from the manifest it sent.
 	ManifestDigest string
+	// IndexDigest is the digest the host computed from the Index.Manifest it
+	// sent; empty when it sent no index.
+	IndexDigest string
 	// Response is the plugin's answer (accept or reject) once it passed the
 	// checks; nil when the call failed. Its texts are the plugin's, untrusted:
 	// print them through a sanitizer.
