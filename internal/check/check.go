@@ -2,11 +2,15 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/opencontainers/go-digest"
+	"go.podman.io/image/v5/manifest"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/internal/registry"
@@ -21,6 +25,12 @@ type Options struct {
 	Registry registry.Options
 	// Host runs plugins; nil means protocol.NewHost().
 	Host *protocol.Host
+	// Platform chooses what of a multi-platform image is evaluated
+	// (ParsePlatform): the zero value, this machine's instance.
+	Platform Platform
+	// Lint runs validate-config on every plugin config of the policy and
+	// reports what it finds as warnings, without changing the verdict.
+	Lint bool
 }
 
 // SetupError is a failure that is not a verdict: the policy cannot be used,
@@ -35,9 +45,13 @@ func setupErrorf(format string, args ...any) error {
 }
 
 // Check evaluates the policy at opts.PolicyPath for imageRef, a docker
-// reference (registry.example.com/team/app:1.4, with or without docker://).
-// A *SetupError means there is no verdict; otherwise the report's Accepted
-// is the verdict.
+// reference (registry.example.com/team/app:1.4, with or without docker://),
+// as podman pull evaluates it: a single manifest itself; for a manifest list
+// or image index, the instance chosen for opts.Platform with
+// containers/image's rules, its plugins sent the index and the index's
+// signatures too (an index signature counts for the instances it lists);
+// with Platform.All, every instance, as skopeo copy --all does. A *SetupError
+// means there is no verdict; otherwise the report's Accepted is the verdict.
 func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) {
 	host := opts.Host
 	if host == nil {
@@ -53,34 +67,41 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	}
 	scope := p.Lookup(ref)
 	report := &Report{
-		Image:           imageRef,
-		DockerReference: ref.DockerReference().String(),
-		Policy:          opts.PolicyPath,
-		Scope:           Scope{Path: scope.Path, Transport: scope.Transport, Name: scope.Name},
-		Signatures:      []FoundSignature{},
-		Warnings:        []Problem{},
-		Requirements:    []Requirement{},
+		Image:            imageRef,
+		DockerReference:  ref.DockerReference().String(),
+		Policy:           opts.PolicyPath,
+		Scope:            Scope{Path: scope.Path, Transport: scope.Transport, Name: scope.Name},
+		Platform:         opts.Platform.String(),
+		SignatureFormats: []string{},
+		IndexSignatures:  []FoundSignature{},
+		Warnings:         []Problem{},
+		Images:           []Evaluated{},
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var linting *validation
+	if opts.Lint {
+		linting = startValidation(ctx, host, p)
 	}
 	// The plugin processes and the registry round trips run at once, because
 	// a plugin process start costs more than the round trips to a near
-	// registry: validate-config for the whole policy and each plugin
-	// requirement's verify start now (verify waits for its request on stdin,
-	// protocol.Host.VerifyGathered), the manifest and the signatures are
-	// fetched meanwhile and handed to every verify; the verdict waits for all
-	// of them.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	validating := startValidation(ctx, host, p)
-	eval := &evaluation{reqs: scope.Requirements, out: make([]Requirement, len(scope.Requirements))}
-	image := eval.startPlugins(ctx, host, report.DockerReference)
-	// A host validates plugin configs when it loads the policy: a broken
-	// config is a policy error, not a rejection of this image, and it is
-	// reported before any registry error.
+	// registry: where one manifest is evaluated (all but --platform all),
+	// each plugin requirement's verify starts now (it waits for its request
+	// on stdin, protocol.Host.VerifyGathered), the manifests and the
+	// signatures are fetched meanwhile and handed to every verify.
+	var evals []*evaluation
+	if !opts.Platform.All {
+		evals = append(evals, startEvaluation(ctx, host, report.DockerReference, scope.Requirements))
+	}
 	fail := func(err error) (*Report, error) {
-		image.fail(err)
-		eval.plugins.Wait()
-		if _, verr := validating.wait(); verr != nil {
-			err = verr
+		for _, e := range evals {
+			e.image.fail(err)
+		}
+		for _, e := range evals {
+			e.plugins.Wait()
+		}
+		if linting != nil {
+			linting.running.Wait()
 		}
 		return nil, err
 	}
@@ -92,30 +113,153 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	if report.Manifest, err = describeManifest(top); err != nil {
 		return fail(&SetupError{Err: err})
 	}
-	if eval.anyPlugin() {
-		sigs, err := fetchSignatures(ctx, img, top)
+	targets, err := chooseTargets(ctx, img, top, opts.Platform)
+	if err != nil {
+		return fail(&SetupError{Err: err})
+	}
+	if opts.Platform.All {
+		for range targets {
+			evals = append(evals, startEvaluation(ctx, host, report.DockerReference, scope.Requirements))
+		}
+	}
+	var index *registry.Manifest
+	if top.IsIndex() {
+		index = &top
+	}
+	if slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin) {
+		indexSigs, sigs, err := fetchAllSignatures(ctx, img, index, targets)
 		if err != nil {
 			return fail(&SetupError{Err: err})
 		}
-		report.Signatures, report.SignatureFormats = sigs.found, sigs.formats
-		image.set(top, sigs)
+		report.SignatureFormats = sigs[0].formats
+		if index != nil {
+			report.IndexSignatures = indexSigs.found
+		}
+		for i, e := range evals {
+			e.image.set(&imageData{manifest: targets[i], sigs: sigs[i], index: index, indexSigs: indexSigs})
+		}
 	}
 
-	if report.Warnings, err = validating.wait(); err != nil {
-		cancel()
-		eval.plugins.Wait()
-		return nil, err
+	var setupErrs []error
+	for i, e := range evals {
+		instance := &targets[i].Digest
+		if index == nil {
+			instance = nil
+		}
+		reqs, err := e.finish(ctx, img, instance)
+		if err != nil {
+			setupErrs = append(setupErrs, err)
+			continue
+		}
+		report.Images = append(report.Images, evaluated(targets[i], index, reportSignatures(e.image), reqs))
 	}
-	report.Requirements = eval.finish(ctx, img)
-	report.Accepted = len(report.Requirements) > 0
-	for _, r := range report.Requirements {
-		report.Accepted = report.Accepted && r.Outcome == OutcomeAccepted
+	if linting != nil {
+		report.Warnings = linting.wait()
 	}
-	report.Verdict = VerdictRejected
-	if report.Accepted {
-		report.Verdict = VerdictAccepted
+	if len(setupErrs) > 0 {
+		return nil, setupErrs[0]
 	}
+	report.Accepted = true
+	for _, im := range report.Images {
+		report.Accepted = report.Accepted && im.Accepted
+	}
+	report.Verdict = verdict(report.Accepted)
 	return report, nil
+}
+
+func verdict(accepted bool) string {
+	if accepted {
+		return VerdictAccepted
+	}
+	return VerdictRejected
+}
+
+// evaluated is the outcome for manifest m: accepted when it has
+// requirements and each accepted.
+func evaluated(m registry.Manifest, index *registry.Manifest, sigs []FoundSignature, reqs []Requirement) Evaluated {
+	out := Evaluated{Digest: m.Digest.String(), MediaType: m.MIMEType, Signatures: sigs, Requirements: reqs}
+	if index != nil {
+		out.Index = index.Digest.String()
+		out.Platform = instancePlatform(*index, m.Digest)
+	}
+	out.Accepted = len(reqs) > 0
+	for _, r := range reqs {
+		out.Accepted = out.Accepted && r.Outcome == OutcomeAccepted
+	}
+	out.Verdict = verdict(out.Accepted)
+	return out
+}
+
+func reportSignatures(p *pendingImage) []FoundSignature {
+	if p.data == nil || p.data.sigs == nil {
+		return []FoundSignature{}
+	}
+	return p.data.sigs.found
+}
+
+// chooseTargets are the manifests the policy is evaluated on, as copy.Image
+// chooses them: a single manifest itself (also an instance named by its
+// digest: nothing links it to an index); for a list, the instance
+// manifest.List.ChooseInstance picks for platform (copy's
+// ChooseInstanceByCompression without PreferGzipInstances, which decides
+// alike), no match being an error as for podman; for All, every instance in
+// index order, each once (CopyAllImages).
+func chooseTargets(ctx context.Context, img *registry.Image, top registry.Manifest, platform Platform) ([]registry.Manifest, error) {
+	switch {
+	case !top.IsIndex():
+		return []registry.Manifest{top}, nil
+	case !platform.All:
+		m, err := img.Instance(ctx, top, registry.Platform{OS: platform.OS, Architecture: platform.Architecture, Variant: platform.Variant})
+		if err != nil {
+			return nil, fmt.Errorf("choosing an image from manifest list %s: %w", img.Reference(), err)
+		}
+		return []registry.Manifest{m}, nil
+	}
+	list, err := manifest.ListFromBlob(top.Bytes, top.MIMEType)
+	if err != nil {
+		return nil, fmt.Errorf("parsing index %s: %w", top.Digest, err)
+	}
+	var out []registry.Manifest
+	seen := map[digest.Digest]bool{}
+	for _, d := range list.Instances() {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		m, err := img.InstanceByDigest(ctx, top, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("index %s of %s lists no instance", top.Digest, img.Reference())
+	}
+	return out, nil
+}
+
+// fetchAllSignatures fetches, at once, the signatures of the index (when
+// there is one) and of every target.
+func fetchAllSignatures(ctx context.Context, img *registry.Image, index *registry.Manifest, targets []registry.Manifest,
+) (*collected, []*collected, error) {
+	var (
+		wg        sync.WaitGroup
+		indexSigs *collected
+		indexErr  error
+		sigs      = make([]*collected, len(targets))
+		errs      = make([]error, len(targets))
+	)
+	if index != nil {
+		wg.Go(func() { indexSigs, indexErr = fetchSignatures(ctx, img, *index) })
+	}
+	for i, m := range targets {
+		wg.Go(func() { sigs[i], errs[i] = fetchSignatures(ctx, img, m) })
+	}
+	wg.Wait()
+	if err := errors.Join(append([]error{indexErr}, errs...)...); err != nil {
+		return nil, nil, err
+	}
+	return indexSigs, sigs, nil
 }
 
 // openImage opens imageRef and reads its top-level manifest.
@@ -132,46 +276,42 @@ func openImage(ctx context.Context, imageRef string, opts registry.Options) (*re
 	return img, top, nil
 }
 
-// evaluation evaluates every requirement of the scope, in its order: each
-// plugin requirement in its own goroutine, its verify started before the
-// image is read, the built-in ones one after another (they share the image
-// source) once the policy is known to be valid.
+// evaluation evaluates every requirement of the scope on one manifest, in
+// its order: each plugin requirement in its own goroutine, its verify
+// started before the image is read, the built-in ones one after another
+// (they share the image source).
 type evaluation struct {
 	reqs    []policy.Requirement
 	out     []Requirement // by requirement index
+	errs    []error       // by requirement index: INVALID_CONFIG
+	image   *pendingImage
 	plugins sync.WaitGroup
 }
 
-func (e *evaluation) anyPlugin() bool {
-	return slices.ContainsFunc(e.reqs, policy.Requirement.IsPlugin)
-}
-
-// startPlugins starts every plugin requirement's verify; their requests are
-// made of what the returned pendingImage is given.
-func (e *evaluation) startPlugins(ctx context.Context, host *protocol.Host, dockerReference string) *pendingImage {
-	image := &pendingImage{ready: make(chan struct{})}
+// startEvaluation starts every plugin requirement's verify; their requests
+// are made of what the evaluation's image is given.
+func startEvaluation(ctx context.Context, host *protocol.Host, dockerReference string, reqs []policy.Requirement) *evaluation {
+	e := &evaluation{reqs: reqs, out: make([]Requirement, len(reqs)), errs: make([]error, len(reqs)), image: &pendingImage{ready: make(chan struct{})}}
 	for i, r := range e.reqs {
 		if r.IsPlugin() {
-			e.plugins.Go(func() { e.out[i] = evaluatePlugin(ctx, host, dockerReference, image, r) })
+			e.plugins.Go(func() { e.out[i], e.errs[i] = evaluatePlugin(ctx, host, dockerReference, e.image, r) })
 		}
 	}
-	return image
+	return e
 }
 
-// pendingImage is the top-level manifest and its signatures once fetched,
-// or why they could not be: what every verify request is made of. The
-// first of set and fail decides.
+// pendingImage is what verify requests about one manifest are made of, once
+// fetched, or why it could not be. The first of set and fail decides.
 type pendingImage struct {
 	once  sync.Once
 	ready chan struct{}
-	top   registry.Manifest
-	sigs  *collected
+	data  *imageData
 	err   error
 }
 
-func (p *pendingImage) set(top registry.Manifest, sigs *collected) {
+func (p *pendingImage) set(data *imageData) {
 	p.once.Do(func() {
-		p.top, p.sigs = top, sigs
+		p.data = data
 		close(p.ready)
 	})
 }
@@ -183,26 +323,38 @@ func (p *pendingImage) fail(err error) {
 	})
 }
 
-// wait returns the manifest and its signatures, or an error when they could
-// not be had or ctx ended first.
-func (p *pendingImage) wait(ctx context.Context) (registry.Manifest, *collected, error) {
+// wait returns the image's data, or an error when they could not be had or
+// ctx ended first.
+func (p *pendingImage) wait(ctx context.Context) (*imageData, error) {
 	select {
 	case <-p.ready:
-		return p.top, p.sigs, p.err
+		return p.data, p.err
 	case <-ctx.Done():
-		return registry.Manifest{}, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
-// finish evaluates the built-in requirements and waits for the plugins.
-func (e *evaluation) finish(ctx context.Context, img *registry.Image) []Requirement {
+// finish evaluates the built-in requirements on the manifest (instance nil:
+// the top level) and waits for the plugins. The error is the first plugin
+// requirement's INVALID_CONFIG, in the scope's order.
+func (e *evaluation) finish(ctx context.Context, img *registry.Image, instance *digest.Digest) ([]Requirement, error) {
 	for i, r := range e.reqs {
-		if !r.IsPlugin() {
-			e.out[i] = evaluateBuiltin(ctx, img, r)
+		if r.IsPlugin() {
+			continue
 		}
+		unparsed := img.TopLevel()
+		if instance != nil {
+			unparsed = img.UnparsedInstance(*instance)
+		}
+		e.out[i] = evaluateBuiltin(ctx, unparsed, r)
 	}
 	e.plugins.Wait()
-	return e.out
+	for _, err := range e.errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return e.out, nil
 }
 
 // readPolicy reads and parses policy.json; any problem is a SetupError that

@@ -8,8 +8,8 @@ import (
 	"github.com/policy-plugins/sigstore/internal/registry"
 )
 
-// describeManifest reports the evaluated manifest and, for an index, its
-// instances (informational: the policy is evaluated on the index itself).
+// describeManifest reports the top-level manifest and, for an index, its
+// instances.
 func describeManifest(m registry.Manifest) (Manifest, error) {
 	out := Manifest{Digest: m.Digest.String(), MediaType: m.MIMEType, Kind: "image", Instances: []Instance{}}
 	if !m.IsIndex() {
@@ -25,14 +25,7 @@ func describeManifest(m registry.Manifest) (Manifest, error) {
 		if err != nil {
 			return out, fmt.Errorf("index %s: %w", m.Digest, err)
 		}
-		inst := Instance{Digest: d.String(), MediaType: info.MediaType}
-		if pl := info.ReadOnly.Platform; pl != nil {
-			inst.Platform = pl.OS + "/" + pl.Architecture
-			if pl.Variant != "" {
-				inst.Platform += "/" + pl.Variant
-			}
-		}
-		out.Instances = append(out.Instances, inst)
+		out.Instances = append(out.Instances, Instance{Digest: d.String(), MediaType: info.MediaType, Platform: platformString(info)})
 	}
 	return out, nil
 }

@@ -1,7 +1,10 @@
 package check
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/internal/registry"
@@ -9,27 +12,35 @@ import (
 )
 
 // evaluatePlugin runs one plugin requirement through the host package, which
-// believes only a well-formed answer about this exact manifest, and reports
-// the plugin's verdict on each signature in the report's numbering. The
-// plugin starts at once; its request is sent when image has what it is made of.
-func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference string, image *pendingImage, r policy.Requirement) Requirement {
+// believes only a well-formed answer about this exact manifest (and index),
+// and reports the plugin's verdict on each signature in the report's
+// numbering. The plugin starts at once; its request is sent when image has
+// what it is made of. The error is an INVALID_CONFIG answer: the policy is
+// broken, which is no verdict (a *SetupError).
+func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference string, image *pendingImage, r policy.Requirement) (Requirement, error) {
 	out := Requirement{Path: r.Path, Type: r.Type, Plugin: r.Plugin, Signatures: []SignatureResult{}}
 	var (
-		sigs *collected
-		sent []int // request index -> report index
+		data             *imageData
+		sent, sentOfIndx []int // request index -> report index, per list
 	)
 	d, err := host.VerifyGathered(ctx, r.Plugin, func(ctx context.Context) (*protocol.VerifyRequest, error) {
-		top, found, err := image.wait(ctx)
+		got, err := image.wait(ctx)
 		if err != nil {
 			return nil, err
 		}
 		var req *protocol.VerifyRequest
-		req, sent = verifyRequest(r, dockerReference, top, found)
-		sigs = found
+		req, sent, sentOfIndx = verifyRequest(r, dockerReference, got)
+		data = got
 		return req, nil
 	})
 	out.Reason = d.Reason
+	var perr *protocol.PluginError
 	switch {
+	case errors.As(err, &perr) && perr.Code == protocol.CodeInvalidConfig:
+		// A host that pulls runs no validate-config: verify carries the
+		// config, and an invalid one fails the images of this scope as an
+		// error, not a rejection (containers-policy-plugin(5)).
+		return out, &SetupError{Err: fmt.Errorf("policy %s: %w", r.Path, err)}
 	case err != nil:
 		out.Outcome = OutcomeFailed
 	case d.Accepted:
@@ -37,57 +48,102 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference st
 	default:
 		out.Outcome = OutcomeRejected
 	}
-	if sigs == nil {
-		return out // no image to ask about: check reports why, not this outcome
+	if data == nil {
+		return out, nil // no image to ask about: check reports why, not this outcome
 	}
-	results := map[int]SignatureResult{}
+	var untrustedImage, untrustedIndex []protocol.SignatureResult
+	if resp := d.Response; resp != nil {
+		// The host checked there is exactly one result per signature sent, in
+		// each list, and that the accepted one is of the list via names.
+		untrustedImage, untrustedIndex = resp.Signatures, resp.IndexSignatures
+		if a := resp.Accepted; a != nil {
+			list := sent
+			if a.Via == protocol.AcceptedViaIndex {
+				list = sentOfIndx
+			}
+			out.AcceptedSignature = sanitizeAccepted(*a, list[a.Signature])
+			out.AcceptedVia = out.AcceptedSignature.Via
+		}
+	}
+	out.Signatures = signatureResults(data.sigs, sent, untrustedImage)
+	if data.index != nil {
+		out.IndexSignatures = signatureResults(data.indexSigs, sentOfIndx, untrustedIndex)
+	}
+	return out, nil
+}
+
+// signatureResults is one result per signature found: the plugin's for
+// those sent (sent maps the request's numbering to the report's), why not
+// for the others. Without an answer (untrusted nil) only the signatures that
+// were not sent have a result, saying why.
+func signatureResults(sigs *collected, sent []int, untrusted []protocol.SignatureResult) []SignatureResult {
+	isSent := make([]bool, len(sigs.found))
+	for _, i := range sent {
+		isSent[i] = true
+	}
+	answers := map[int]protocol.SignatureResult{}
+	for k, u := range untrusted {
+		answers[sent[k]] = u
+	}
+	out := []SignatureResult{}
 	for i, f := range sigs.found {
-		if f.Skipped != "" {
-			results[i] = SignatureResult{Signature: i, Reason: f.Skipped}
-		}
-	}
-	if d.Response != nil {
-		// The host checked there is exactly one result per signature sent.
-		for k, untrusted := range d.Response.Signatures {
-			results[sent[k]] = SignatureResult{Signature: sent[k], Accepted: untrusted.Accepted, Reason: protocol.OneLine(untrusted.Reason)}
-		}
-		if a := d.Response.Accepted; a != nil {
-			out.AcceptedSignature = sanitizeAccepted(*a, sent[a.Signature])
-		}
-	}
-	for i := range sigs.found {
-		if r, ok := results[i]; ok {
-			out.Signatures = append(out.Signatures, r)
+		switch u, ok := answers[i]; {
+		case ok:
+			out = append(out, SignatureResult{Signature: i, Accepted: u.Accepted, Reason: protocol.OneLine(u.Reason)})
+		case !isSent[i]:
+			out = append(out, SignatureResult{Signature: i, Reason: cmp.Or(f.Skipped, pastBudget)})
 		}
 	}
 	return out
 }
 
-// verifyRequest is what requirement r's plugin is asked about the top-level manifest, as the
-// patched containers/image does (patches 0001 and 0003): the manifest's
-// exact bytes, the normalized reference, and every signature found, in the
-// order found (cosign attachments, then bundles), whatever the plugin's
-// metadata would list: the protocol has a plugin reject an entry of a format
-// it does not take, and the others still count, so containers/image never
-// runs metadata, and neither does check. sent maps the request's signatures
-// to the report's (a bundle that cannot be sent is left out).
-func verifyRequest(r policy.Requirement, dockerReference string, top registry.Manifest, sigs *collected,
-) (req *protocol.VerifyRequest, sent []int) {
+// pastBudget is the reason of a signature a request has no room for.
+var pastBudget = fmt.Sprintf("not sent to plugins: past the %d signature entries a request carries", protocol.MaxSignatures)
+
+// verifyRequest is what requirement r's plugin is asked about the evaluated
+// manifest, as the patched containers/image does (patches 0001 and 0003):
+// the manifest's exact bytes, the normalized reference, and every signature
+// found, in the order found (cosign attachments, then bundles), whatever the
+// plugin's metadata would list: the protocol has a plugin reject an entry of
+// a format it does not take, and the others still count, so containers/image
+// never runs metadata, and neither does check. An instance chosen from an
+// index goes with that index's exact bytes and signatures (image.index). At
+// most protocol.MaxSignatures entries are sent, the image's first; the rest
+// are left out, never failing the image. sent and sentOfIndex map the
+// request's signatures to the report's (a bundle that cannot be sent is left
+// out).
+func verifyRequest(r policy.Requirement, dockerReference string, data *imageData,
+) (req *protocol.VerifyRequest, sent, sentOfIndex []int) {
 	req = &protocol.VerifyRequest{
 		Config: r.Config,
 		Image: protocol.Image{
 			Transport: "docker", DockerReference: &dockerReference,
-			Manifest: top.Bytes, ManifestMIMEType: top.MIMEType,
+			Manifest: data.manifest.Bytes, ManifestMIMEType: data.manifest.MIMEType,
 		},
 		Signatures: []protocol.Signature{},
 	}
-	for i, f := range sigs.found {
-		if f.Skipped == "" {
-			req.Signatures = append(req.Signatures, sigs.request[i])
-			sent = append(sent, i)
+	budget := protocol.MaxSignatures
+	req.Signatures, sent = sendable(data.sigs, &budget)
+	if data.index != nil {
+		index := &protocol.Index{Manifest: data.index.Bytes, ManifestMIMEType: data.index.MIMEType}
+		index.Signatures, sentOfIndex = sendable(data.indexSigs, &budget)
+		req.Image.Index = index
+	}
+	return req, sent, sentOfIndex
+}
+
+// sendable are the signatures of c a request carries, within *budget
+// entries, and their numbers in c.
+func sendable(c *collected, budget *int) ([]protocol.Signature, []int) {
+	sigs, numbers := []protocol.Signature{}, []int(nil)
+	for i, f := range c.found {
+		if f.Skipped == "" && *budget > 0 {
+			*budget--
+			sigs = append(sigs, c.request[i])
+			numbers = append(numbers, i)
 		}
 	}
-	return req, sent
+	return sigs, numbers
 }
 
 // sanitizeAccepted renumbers the plugin's accepted signature into the
@@ -101,8 +157,19 @@ func sanitizeAccepted(untrusted protocol.Accepted, index int) *protocol.Accepted
 		return &c
 	}
 	return &protocol.Accepted{
-		Signature: index, Format: protocol.OneLine(untrusted.Format),
+		Via: protocol.OneLine(untrusted.Via), Signature: index, Format: protocol.OneLine(untrusted.Format),
 		Issuer: clean(untrusted.Issuer), Subject: clean(untrusted.Subject), PublicKey: clean(untrusted.PublicKey),
 		SignedReference: clean(untrusted.SignedReference), Time: clean(untrusted.Time),
 	}
+}
+
+// imageData is what every verify request about one evaluated manifest is
+// made of: the manifest and its signatures, and, for an instance chosen from
+// an index, the index and its signatures. All of it is untrusted: the
+// plugin judges it.
+type imageData struct {
+	manifest  registry.Manifest
+	sigs      *collected
+	index     *registry.Manifest
+	indexSigs *collected
 }

@@ -13,19 +13,18 @@ func TestWriteTextSaysPerRequirementAndPerSignatureWhatPassedAndWhy(t *testing.T
 		Scope:            Scope{Path: "default"},
 		Manifest:         Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
 		SignatureFormats: []string{"sigstore-bundle", "sigstore-json"},
-		Signatures: []FoundSignature{
+		Warnings:         []Problem{{Path: "default[0].config.identities[0].subjectRegexp", Message: "has an unescaped '.'"}},
+		Images: []Evaluated{{Signatures: []FoundSignature{
 			{Index: 0, Format: "sigstore-json", Source: "sha256-aa.sig layer 0"},
 			{Index: 1, Format: "sigstore-bundle", Source: "referrer sha256:bb", Skipped: "not sent to plugins: bundle: duplicate key \"x\""},
-		},
-		Warnings: []Problem{{Path: "default[0].config.identities[0].subjectRegexp", Message: "has an unescaped '.'"}},
-		Requirements: []Requirement{
+		}, Requirements: []Requirement{
 			{
 				Path: "default[0]", Type: "plugin", Plugin: "sigstore", Outcome: OutcomeRejected, Reason: "no signature accepted",
 				Signatures: []SignatureResult{{Signature: 0, Reason: "certificate subject x matches no identity"}, {Signature: 1, Reason: "not sent to plugins: bundle: duplicate key \"x\""}},
 			},
 			{Path: "default[1]", Type: "plugin", Plugin: "other", Outcome: OutcomeFailed, Reason: `plugin "other" verify: timed out after 30s; its process group was killed`},
 			{Path: "default[2]", Type: "insecureAcceptAnything", Outcome: OutcomeAccepted, Reason: "accepted without any check (insecureAcceptAnything)"},
-		},
+		}}},
 		Verdict: VerdictRejected,
 	}
 	var b strings.Builder
@@ -145,7 +144,8 @@ func TestWriteTextSaysEachSignatureVerdictOnce(t *testing.T) {
 				Scope:            Scope{Path: "default"},
 				Manifest:         Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
 				SignatureFormats: []string{"sigstore-bundle", "sigstore-json"},
-				Signatures:       signatures, Requirements: []Requirement{tt.req}, Accepted: tt.req.Outcome == OutcomeAccepted,
+				Images:           []Evaluated{{Signatures: signatures, Requirements: []Requirement{tt.req}}},
+				Accepted:         tt.req.Outcome == OutcomeAccepted,
 			}
 			var b strings.Builder
 			if err := r.WriteText(&b); err != nil {
@@ -185,7 +185,7 @@ func TestWriteTextSaysWhichSignaturesWereLookedFor(t *testing.T) {
 			r := &Report{
 				Image: "busybox", DockerReference: "busybox", Policy: "policy.json", Scope: Scope{Path: "default"},
 				Manifest:         Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
-				SignatureFormats: tc.formats, Signatures: []FoundSignature{}, Requirements: []Requirement{tc.req}, Verdict: VerdictRejected,
+				SignatureFormats: tc.formats, Images: []Evaluated{{Signatures: []FoundSignature{}, Requirements: []Requirement{tc.req}}}, Verdict: VerdictRejected,
 			}
 			var b strings.Builder
 			if err := r.WriteText(&b); err != nil {

@@ -11,7 +11,11 @@ type Report struct {
 	DockerReference string `json:"dockerReference"`
 	Policy          string `json:"policy"`
 	Scope           Scope  `json:"scope"`
-	// Manifest is the manifest the policy was evaluated on: the top-level one.
+	// Platform is the platform asked for (--platform): "" for this
+	// machine's, os/arch[/variant], or "all" for every instance.
+	Platform string `json:"platform"`
+	// Manifest is the top-level manifest read for the image: the image's, or
+	// the index it is chosen from.
 	Manifest Manifest `json:"manifest"`
 	// SignatureFormats are the formats looked for, sorted: both
 	// (sigstore-bundle, sigstore-json) where registries.d sets
@@ -19,17 +23,20 @@ type Report struct {
 	// does not (as podman, check then reads no signature), and when no plugin
 	// requirement applies (containers/image reads its own signatures).
 	SignatureFormats []string `json:"signatureFormats"`
-	// Signatures are the candidate signatures found for Manifest, in the
-	// order plugins receive them: cosign attachments, then bundles. Every
-	// plugin requirement is sent all of them (but those Skipped).
-	Signatures []FoundSignature `json:"signatures"`
-	// Warnings are the plugins' validate-config warnings for every plugin
-	// requirement of the policy, as containers/image validates them when it
-	// loads the policy: once per distinct plugin and config, at the path of
-	// its first requirement in the policy's order.
-	Warnings     []Problem     `json:"warnings"`
-	Requirements []Requirement `json:"requirements"`
-	// Accepted is true exactly when every requirement accepted; Verdict is
+	// IndexSignatures are the candidate signatures of the top-level index,
+	// when Manifest is one and a plugin requirement applies: sent to plugins
+	// with every instance chosen from it, as image.index.signatures.
+	IndexSignatures []FoundSignature `json:"indexSignatures"`
+	// Warnings are the plugins' validate-config warnings and errors for
+	// every plugin requirement of the policy, with --lint only: once per
+	// distinct plugin and config, at the path of its first requirement in
+	// the policy's order. They never change the verdict.
+	Warnings []Problem `json:"warnings"`
+	// Images are the manifests the policy was evaluated on, as podman pull
+	// evaluates it: the image itself, or the instance of the index chosen for
+	// Platform; every instance, in index order, for "all".
+	Images []Evaluated `json:"images"`
+	// Accepted is true exactly when every image was accepted; Verdict is
 	// "accepted" or "rejected".
 	Accepted bool   `json:"accepted"`
 	Verdict  string `json:"verdict"`
@@ -52,7 +59,29 @@ type Scope struct {
 	Name      string `json:"name"`
 }
 
-// Manifest describes the evaluated manifest.
+// Evaluated is one manifest the policy was evaluated on, and the outcome.
+type Evaluated struct {
+	Digest    string `json:"digest"`
+	MediaType string `json:"mediaType"`
+	// Platform is the index entry's os/architecture[/variant]; "" when the
+	// image was not chosen from an index or its entry names none.
+	Platform string `json:"platform"`
+	// Index is the digest of the index the image was chosen from, sent to
+	// plugins with its signatures (Report.IndexSignatures); "" when there is
+	// none: the image is the top level (a single manifest, or an instance
+	// named by its digest).
+	Index string `json:"index"`
+	// Signatures are the image's candidate signatures, in the order plugins
+	// receive them: cosign attachments, then bundles. Every plugin
+	// requirement is sent all of them (but those Skipped).
+	Signatures   []FoundSignature `json:"signatures"`
+	Requirements []Requirement    `json:"requirements"`
+	// Accepted is true exactly when every requirement accepted.
+	Accepted bool   `json:"accepted"`
+	Verdict  string `json:"verdict"`
+}
+
+// Manifest describes the top-level manifest.
 type Manifest struct {
 	Digest    string `json:"digest"`
 	MediaType string `json:"mediaType"`
@@ -106,16 +135,23 @@ type Requirement struct {
 	// Outcome is accepted, rejected or failed; Reason says why, on one line.
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
+	// AcceptedVia says whose signature decided an accepting plugin
+	// requirement: "image" (Evaluated.Signatures) or "index"
+	// (Report.IndexSignatures). Built-in requirements are evaluated by
+	// containers/image on the image alone, never through its index.
+	AcceptedVia string `json:"acceptedVia,omitempty"`
 	// For plugin requirements that answered: the signature that satisfied the
-	// requirement (its index into Report.Signatures) and one result per
-	// signature the plugin was sent.
+	// requirement (its index into Evaluated.Signatures, or with via "index"
+	// into Report.IndexSignatures) and one result per signature found, of
+	// the image and of its index.
 	AcceptedSignature *protocol.Accepted `json:"acceptedSignature,omitempty"`
 	Signatures        []SignatureResult  `json:"signatures,omitempty"`
+	IndexSignatures   []SignatureResult  `json:"indexSignatures,omitempty"`
 }
 
 // SignatureResult is a plugin's verdict on one signature.
 type SignatureResult struct {
-	Signature int    `json:"signature"` // index into Report.Signatures
+	Signature int    `json:"signature"` // index into the image's or the index's signatures
 	Accepted  bool   `json:"accepted"`
 	Reason    string `json:"reason"`
 }

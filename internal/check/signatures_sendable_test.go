@@ -71,10 +71,13 @@ func TestAPluginIsSentEverySignatureButATooDeepBundle(t *testing.T) {
 	}
 	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`)
 	image := &pendingImage{ready: make(chan struct{})}
-	image.set(registry.Manifest{Bytes: manifest, MIMEType: "application/vnd.oci.image.manifest.v1+json", Digest: digest.FromBytes(manifest)}, c)
+	image.set(&imageData{manifest: registry.Manifest{Bytes: manifest, MIMEType: "application/vnd.oci.image.manifest.v1+json", Digest: digest.FromBytes(manifest)}, sigs: c})
 
-	out := evaluatePlugin(context.Background(), host, "example.com/a:1", image,
+	out, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image,
 		policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "describe", Config: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	if out.Outcome != OutcomeRejected || out.Reason != "no signature accepted" {
 		t.Fatalf("outcome %s (%s), want the plugin's reject", out.Outcome, out.Reason)

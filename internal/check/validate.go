@@ -3,21 +3,20 @@ package check
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 
 	"github.com/policy-plugins/sigstore/internal/policy"
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
-// validation is validate-config over the whole policy, as the patched
-// containers/image runs it when podman loads the policy (NewPolicyContext,
-// validatePluginRequirements in patch 0001): once per distinct plugin and
-// config (the config's exact bytes), in the policy's order (the default,
-// then the transports and their scopes, sorted), the first problem in that
-// order failing the whole policy, so that podman then refuses every image,
-// whichever scope the broken config is in. The processes run at once, while
-// the registry is asked for the image; their answers are read in order.
+// validation is validate-config over the whole policy, for check --lint:
+// once per distinct plugin and config (the config's exact bytes), in the
+// policy's order (the default, then the transports and their scopes,
+// sorted). A host that pulls runs none (containers-policy-plugin(5)): verify
+// carries the config, and an invalid one fails exactly the images of its
+// scope. So what this finds is a warning, never the verdict nor the exit
+// status; the evaluated scope's own configs are judged by its verify. The
+// processes run at once, while the image is evaluated.
 type validation struct {
 	reqs    []policy.Requirement // the first requirement of each distinct pair, in order
 	answers []validateAnswer     // by index into reqs
@@ -29,8 +28,8 @@ type validateAnswer struct {
 	err  error
 }
 
-// toValidate lists the plugin requirements of p that containers/image
-// validates: the first of each distinct (plugin, config) pair, in order.
+// toValidate lists the plugin requirements of p to validate: the first of
+// each distinct (plugin, config) pair, in order.
 func toValidate(p *policy.Policy) []policy.Requirement {
 	var list []policy.Requirement
 	seen := map[string]bool{}
@@ -62,43 +61,37 @@ func startValidation(ctx context.Context, host *protocol.Host, p *policy.Policy)
 	return v
 }
 
-// wait waits for every validate-config and returns their warnings, each at
-// its policy path, or the first error in the policy's order as a SetupError.
-// It may be called more than once.
-func (v *validation) wait() ([]Problem, error) {
+// wait waits for every validate-config and returns what they found, each at
+// its policy path, in the policy's order.
+func (v *validation) wait() []Problem {
 	v.running.Wait()
-	warnings := []Problem{}
+	problems := []Problem{}
 	for i, r := range v.reqs {
-		w, err := configProblems(r, v.answers[i].resp, v.answers[i].err)
-		if err != nil {
-			return nil, err
-		}
-		warnings = append(warnings, w...)
+		problems = append(problems, configProblems(r, v.answers[i].resp, v.answers[i].err)...)
 	}
-	return warnings, nil
+	return problems
 }
 
-// configProblems turns one requirement's validate-config answer into its
-// warnings, or a SetupError when the plugin could not answer or the config is
-// invalid.
-func configProblems(r policy.Requirement, resp *protocol.ValidateConfigResponse, err error) ([]Problem, error) {
+// configProblems turns one requirement's validate-config answer into
+// warnings: its errors ("invalid plugin config: ..."), its warnings, or why
+// the plugin could not answer.
+func configProblems(r policy.Requirement, resp *protocol.ValidateConfigResponse, err error) []Problem {
 	if err != nil {
 		var perr *protocol.PluginError
-		if errors.As(err, &perr) {
-			return nil, setupErrorf("policy %s: %s", r.Path, err)
+		if !errors.As(err, &perr) {
+			return []Problem{{Path: r.Path, Message: "validate-config: " + protocol.OneLine(err.Error())}}
 		}
-		return nil, &SetupError{Err: err}
+		return []Problem{{Path: r.Path, Message: protocol.OneLine(perr.Error())}}
 	}
-	if !resp.Valid {
-		msgs := make([]string, len(resp.Errors))
-		for i, e := range resp.Errors {
-			msgs[i] = policy.PluginPath(r.Path, e.Path) + ": " + protocol.OneLine(e.Message)
-		}
-		return nil, setupErrorf("policy: invalid plugin config: %s", strings.Join(msgs, "; "))
+	problems := []Problem{}
+	for _, e := range resp.Errors {
+		problems = append(problems, Problem{Path: policy.PluginPath(r.Path, e.Path), Message: "invalid plugin config: " + protocol.OneLine(e.Message)})
 	}
-	warnings := make([]Problem, 0, len(resp.Warnings))
+	if !resp.Valid && len(resp.Errors) == 0 {
+		problems = append(problems, Problem{Path: r.Path, Message: "invalid plugin config"})
+	}
 	for _, w := range resp.Warnings {
-		warnings = append(warnings, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
+		problems = append(problems, Problem{Path: policy.PluginPath(r.Path, w.Path), Message: protocol.OneLine(w.Message)})
 	}
-	return warnings, nil
+	return problems
 }

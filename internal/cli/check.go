@@ -21,20 +21,28 @@ func init() { commands["check"] = runCheck }
 const DefaultRegistriesDir = "/etc/containers/registries.d"
 
 const checkUsage = `Usage:
-  ` + Program + ` check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--output text|json] IMAGE
+  ` + Program + ` check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--platform OS/ARCH[/VARIANT]|all] [--lint] [--output text|json] IMAGE
 
 Evaluate a whole containers-policy.json(5) for IMAGE, a docker reference
 (registry.example.com/team/app:1.4, optionally docker://...), as a podman
 that runs policy plugins would: the scope containers/image chooses for the
 image, built-in requirements by containers/image, plugin requirements by
 their plugins. All requirements of the scope must accept. For a
-multi-platform image the policy is evaluated on the index, as podman pull does.
+multi-platform image the policy is evaluated on the instance podman pull
+chooses for this machine (or --platform), as podman pull does; plugins are
+sent the index and its signatures too, and a signature of the index counts
+for the instances it lists. Built-in requirements see the instance alone.
 
 Options:
   --policy FILE         the policy (default ` + DefaultPolicyPath + `)
   --registries.d DIR    registries.d directory, for use-sigstore-attachments (default ` + DefaultRegistriesDir + `)
   --tls-verify=BOOL     require HTTPS and verify certificates, for every registry
                         (default: true, except where registries.conf says insecure)
+  --platform OS/ARCH[/VARIANT]
+                        evaluate the instance podman pull --platform chooses; "all": every
+                        instance, accepted only if each is (as skopeo copy --all)
+  --lint                also validate every plugin config of the policy and report what
+                        validate-config says as warnings (never changes the verdict)
   --output text|json    report format (default text; json is described in docs/check-output.md)
 
 Registries are reached as podman reaches them: registries.conf
@@ -52,12 +60,19 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	registriesDir := fs.String("registries.d", DefaultRegistriesDir, "")
 	tlsVerify := fs.Bool("tls-verify", true, "")
 	output := fs.String("output", "text", "")
+	platformFlag := fs.String("platform", "", "")
+	lint := fs.Bool("lint", false, "")
 	positional, status, ok := parseFlags(fs, checkUsage, args, stdout, stderr)
 	if !ok {
 		return status
 	}
 	if *output != "text" && *output != "json" {
 		fmt.Fprintf(stderr, "%s check: --output must be text or json, not %s\n", Program, strconv.Quote(*output))
+		return ExitUsage
+	}
+	platform, err := check.ParsePlatform(*platformFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s check: --platform: %v\n", Program, err)
 		return ExitUsage
 	}
 	if len(positional) != 1 {
@@ -78,7 +93,9 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			regOpts.Insecure, regOpts.VerifyTLS = !*tlsVerify, *tlsVerify
 		}
 	})
-	report, err := check.Check(context.Background(), positional[0], check.Options{PolicyPath: *policyPath, Registry: regOpts})
+	report, err := check.Check(context.Background(), positional[0], check.Options{
+		PolicyPath: *policyPath, Registry: regOpts, Platform: platform, Lint: *lint,
+	})
 	if err != nil {
 		var setup *check.SetupError
 		if !errors.As(err, &setup) {

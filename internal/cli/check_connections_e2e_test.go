@@ -48,8 +48,8 @@ func TestCheckPingsOnceAndReusesConnectionsPerClient(t *testing.T) {
 			proxy.Reset()
 			r := through.check(t, policy, proxy.Addr+"/team/app:1", "json")
 			r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-			if len(r.report.Signatures) != 3 {
-				t.Fatalf("signatures %+v, want the attachment and the two bundles", r.report.Signatures)
+			if len(r.only(t).Signatures) != 3 {
+				t.Fatalf("signatures %+v, want the attachment and the two bundles", r.only(t).Signatures)
 			}
 			image, referrers := perClient(t, proxy)
 			for _, c := range []clientCost{image, referrers} {

@@ -160,8 +160,18 @@ func keyConfig(key e2e.KeyPair, signedIdentity string) string {
 
 func (r checkResult) requirement(t *testing.T, i int) check.Requirement {
 	t.Helper()
-	if i >= len(r.report.Requirements) {
-		t.Fatalf("report has %d requirements, want at least %d", len(r.report.Requirements), i+1)
+	reqs := r.only(t).Requirements
+	if i >= len(reqs) {
+		t.Fatalf("report has %d requirements, want at least %d", len(reqs), i+1)
 	}
-	return r.report.Requirements[i]
+	return reqs[i]
+}
+
+// only is the one image the report evaluated.
+func (r checkResult) only(t *testing.T) check.Evaluated {
+	t.Helper()
+	if len(r.report.Images) != 1 {
+		t.Fatalf("report evaluated %d images, want 1", len(r.report.Images))
+	}
+	return r.report.Images[0]
 }

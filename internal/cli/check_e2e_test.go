@@ -38,9 +38,9 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 		if r.report.Manifest.Digest != img.Digest || r.report.Manifest.Kind != "image" {
 			t.Errorf("manifest %+v, want the image %s", r.report.Manifest, img.Digest)
 		}
-		if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreJSON ||
-			r.report.Signatures[0].Source != e2e.SigTag(img.Digest)+" layer 0" {
-			t.Errorf("signatures %+v, want the one cosign attachment", r.report.Signatures)
+		if len(r.only(t).Signatures) != 1 || r.only(t).Signatures[0].Format != protocol.FormatSigstoreJSON ||
+			r.only(t).Signatures[0].Source != e2e.SigTag(img.Digest)+" layer 0" {
+			t.Errorf("signatures %+v, want the one cosign attachment", r.only(t).Signatures)
 		}
 
 		text := env.check(t, policy, "docker://"+img.Ref, "text")
@@ -90,8 +90,8 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 
 		r := env.check(t, policy, img.Ref, "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-		if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle {
-			t.Errorf("signatures %+v, want one sigstore-bundle", r.report.Signatures)
+		if len(r.only(t).Signatures) != 1 || r.only(t).Signatures[0].Format != protocol.FormatSigstoreBundle {
+			t.Errorf("signatures %+v, want one sigstore-bundle", r.only(t).Signatures)
 		}
 	})
 
@@ -292,8 +292,8 @@ func TestCheckReadsBundlesOnlyWhereRegistriesDEnablesSigstoreAttachments(t *test
 				off.registriesD = env.writeRegistriesD(t, yaml)
 				r := off.check(t, policy, img.Ref, "json")
 				r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
-				if len(r.report.Signatures) != 0 || len(r.report.SignatureFormats) != 0 {
-					t.Errorf("registries.d %q: signatures %+v in formats %q, want none looked for", yaml, r.report.Signatures, r.report.SignatureFormats)
+				if len(r.only(t).Signatures) != 0 || len(r.report.SignatureFormats) != 0 {
+					t.Errorf("registries.d %q: signatures %+v in formats %q, want none looked for", yaml, r.only(t).Signatures, r.report.SignatureFormats)
 				}
 				text := off.check(t, policy, img.Ref, "text")
 				text.want(t, ExitRejected, text.stdout, "signatures: 0 found (none looked for", "no signatures", "verdict: rejected")
@@ -301,8 +301,8 @@ func TestCheckReadsBundlesOnlyWhereRegistriesDEnablesSigstoreAttachments(t *test
 
 			r := env.check(t, policy, img.Ref, "json")
 			r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-			if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle {
-				t.Errorf("signatures %+v, want the cosign bundle", r.report.Signatures)
+			if len(r.only(t).Signatures) != 1 || r.only(t).Signatures[0].Format != protocol.FormatSigstoreBundle {
+				t.Errorf("signatures %+v, want the cosign bundle", r.only(t).Signatures)
 			}
 		})
 	}
@@ -320,9 +320,9 @@ func TestCheckWithTheReferrersAPI(t *testing.T) {
 
 	r := env.check(t, policy, img.Ref, "json")
 	r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-	if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle ||
-		!strings.HasPrefix(r.report.Signatures[0].Source, "referrer sha256:") {
-		t.Errorf("signatures %+v, want one bundle referrer", r.report.Signatures)
+	if len(r.only(t).Signatures) != 1 || r.only(t).Signatures[0].Format != protocol.FormatSigstoreBundle ||
+		!strings.HasPrefix(r.only(t).Signatures[0].Source, "referrer sha256:") {
+		t.Errorf("signatures %+v, want one bundle referrer", r.only(t).Signatures)
 	}
 }
 
@@ -360,11 +360,11 @@ func TestCheckLeavesOutBundlesPluginsWouldRefuse(t *testing.T) {
 
 	r := env.check(t, policy, img.Ref, "json")
 	r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-	if len(r.report.Signatures) != 3 {
-		t.Fatalf("signatures %+v, want cosign's bundle and the two planted", r.report.Signatures)
+	if len(r.only(t).Signatures) != 3 {
+		t.Fatalf("signatures %+v, want cosign's bundle and the two planted", r.only(t).Signatures)
 	}
 	req := r.requirement(t, 0)
-	for i, s := range r.report.Signatures {
+	for i, s := range r.only(t).Signatures {
 		why, isPlanted := planted[strings.TrimPrefix(s.Source, "referrer ")]
 		switch {
 		case !isPlanted && (s.Skipped != "" || req.AcceptedSignature == nil || req.AcceptedSignature.Signature != i):

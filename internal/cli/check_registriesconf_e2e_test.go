@@ -44,8 +44,8 @@ func TestCheckFollowsRegistriesConf(t *testing.T) {
 
 		r := env.check(t, policy, signed.Ref, "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-		if len(r.report.Signatures) != 1 || r.report.Signatures[0].Format != protocol.FormatSigstoreBundle {
-			t.Errorf("signatures %+v, want the cosign bundle, found through the referrers client", r.report.Signatures)
+		if len(r.only(t).Signatures) != 1 || r.only(t).Signatures[0].Format != protocol.FormatSigstoreBundle {
+			t.Errorf("signatures %+v, want the cosign bundle, found through the referrers client", r.only(t).Signatures)
 		}
 		u := env.check(t, policy, unsigned.Ref, "text")
 		u.want(t, ExitRejected, u.stdout, "signatures: 0 found", "verdict: rejected")
@@ -87,15 +87,15 @@ func TestCheckFollowsRegistriesConf(t *testing.T) {
 		through.registriesD = env.writeRegistriesD(t, "docker:\n  "+mirror+"/cache:\n    use-sigstore-attachments: true\n")
 		r := through.check(t, policy, env.addr+"/team/app:1", "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-		if r.report.Manifest.Digest != inMirror.Digest || len(r.report.Signatures) != 1 {
-			t.Errorf("manifest %s, signatures %+v; want the mirror's %s and its bundle", r.report.Manifest.Digest, r.report.Signatures, inMirror.Digest)
+		if r.report.Manifest.Digest != inMirror.Digest || len(r.only(t).Signatures) != 1 {
+			t.Errorf("manifest %s, signatures %+v; want the mirror's %s and its bundle", r.report.Manifest.Digest, r.only(t).Signatures, inMirror.Digest)
 		}
 		// Enabled for the registry only (env's registries.d): podman reads
 		// no signature from the mirror.
 		r = env.check(t, policy, env.addr+"/team/app:1", "json")
 		r.want(t, ExitRejected, r.stdout, `"verdict": "rejected"`)
-		if r.report.Manifest.Digest != inMirror.Digest || len(r.report.Signatures) != 0 {
-			t.Errorf("manifest %s, signatures %+v; want the mirror's %s and no signature", r.report.Manifest.Digest, r.report.Signatures, inMirror.Digest)
+		if r.report.Manifest.Digest != inMirror.Digest || len(r.only(t).Signatures) != 0 {
+			t.Errorf("manifest %s, signatures %+v; want the mirror's %s and no signature", r.report.Manifest.Digest, r.only(t).Signatures, inMirror.Digest)
 		}
 	})
 }
@@ -118,8 +118,8 @@ func TestCheckUsesAuthJSONCredentials(t *testing.T) {
 
 		r := env.check(t, policy, image, "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-		if r.report.Manifest.Digest != pushed.Digest || len(r.report.Signatures) != 1 {
-			t.Errorf("manifest %s, signatures %+v; want %s and its bundle", r.report.Manifest.Digest, r.report.Signatures, pushed.Digest)
+		if r.report.Manifest.Digest != pushed.Digest || len(r.only(t).Signatures) != 1 {
+			t.Errorf("manifest %s, signatures %+v; want %s and its bundle", r.report.Manifest.Digest, r.only(t).Signatures, pushed.Digest)
 		}
 	})
 

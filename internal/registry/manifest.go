@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -125,6 +126,26 @@ func (img *Image) Instance(ctx context.Context, index Manifest, p Platform) (Man
 	if err != nil {
 		return Manifest{}, fmt.Errorf("index %s: %w", index.Digest, err)
 	}
+	return img.fetchInstance(ctx, index, d)
+}
+
+// InstanceByDigest fetches instance d of index, as copy with CopyAllImages
+// fetches each instance: d must be listed in index.
+func (img *Image) InstanceByDigest(ctx context.Context, index Manifest, d digest.Digest) (Manifest, error) {
+	if !index.IsIndex() {
+		return Manifest{}, fmt.Errorf("manifest %s (%s) is not an index", index.Digest, index.MIMEType)
+	}
+	list, err := manifest.ListFromBlob(index.Bytes, index.MIMEType)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("parsing index %s: %w", index.Digest, err)
+	}
+	if !slices.Contains(list.Instances(), d) {
+		return Manifest{}, fmt.Errorf("index %s does not list %s", index.Digest, d)
+	}
+	return img.fetchInstance(ctx, index, d)
+}
+
+func (img *Image) fetchInstance(ctx context.Context, index Manifest, d digest.Digest) (Manifest, error) {
 	m, err := img.fetch(ctx, &d)
 	if err != nil {
 		return Manifest{}, err

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/types"
 )
@@ -13,4 +14,12 @@ import (
 // between.
 func (img *Image) TopLevel() types.UnparsedImage {
 	return image.UnparsedInstance(img.src, nil)
+}
+
+// UnparsedInstance is instance d of the top-level index as containers/image's
+// copy evaluates the policy on it (copySingleImage's IsRunningImageAllowed on
+// image.UnparsedInstance(rawSource, &instanceDigest)), through the same image
+// source as Instance.
+func (img *Image) UnparsedInstance(d digest.Digest) types.UnparsedImage {
+	return image.UnparsedInstance(img.src, &d)
 }
