@@ -15,8 +15,11 @@ import (
 // directory as "describe". TestMain serves it when started under that name.
 
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == "describe" {
+	switch filepath.Base(os.Args[0]) {
+	case "describe":
 		os.Exit(protocol.Serve(describeHandler{}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	case "invalid-config":
+		os.Exit(protocol.Serve(invalidConfigHandler{}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -50,7 +53,15 @@ func (describeHandler) Verify(req *protocol.VerifyRequest) (*protocol.VerifyResp
 	return resp, nil
 }
 
-// describeHost is a host whose only plugin is "describe".
+// invalidConfigHandler is a plugin that finds every config unusable, in
+// verify as a plugin does (validate-config is not asked: hosts do not run it).
+type invalidConfigHandler struct{ describeHandler }
+
+func (invalidConfigHandler) Verify(*protocol.VerifyRequest) (*protocol.VerifyResponse, error) {
+	return nil, protocol.Errorf(protocol.CodeInvalidConfig, "config.keyPath: open /nonexistent.pub: no such file or directory")
+}
+
+// describeHost is a host whose plugins are "describe" and "invalid-config".
 func describeHost(t *testing.T) *protocol.Host {
 	t.Helper()
 	self, err := os.Executable()
@@ -58,9 +69,11 @@ func describeHost(t *testing.T) *protocol.Host {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	path := filepath.Join(dir, "describe")
-	if err := os.Link(self, path); err != nil {
-		copyExecutable(t, self, path) // another file system
+	for _, name := range []string{"describe", "invalid-config"} {
+		path := filepath.Join(dir, name)
+		if err := os.Link(self, path); err != nil {
+			copyExecutable(t, self, path) // another file system
+		}
 	}
 	return &protocol.Host{Dirs: []string{dir}, Timeout: 20 * time.Second}
 }
