@@ -95,10 +95,11 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 		}
 	})
 
-	t.Run("a multi-platform image signed at the index", func(t *testing.T) {
+	t.Run("a multi-platform image signed at the index: this machine's instance, through the index", func(t *testing.T) {
 		img := e2e.PushIndex(t, env.addr+"/team/multi:1")
 		e2e.SignLegacy(t, key, img.DigestRef())
 		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+		native := nativeInstance(t, img)
 
 		r := env.check(t, policy, img.Ref, "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
@@ -107,11 +108,26 @@ func TestCheckAcceptsSignedImages(t *testing.T) {
 			m.Instances[0].Platform != "linux/amd64" || m.Instances[1].Platform != "linux/arm64/v8" {
 			t.Errorf("manifest %+v, want the index %s with its 2 instances", m, img.Digest)
 		}
+		if im := r.only(t); im.Digest != native.Digest || im.Index != img.Digest || im.Requirements[0].AcceptedVia != protocol.AcceptedViaIndex {
+			t.Errorf("evaluated %+v, want the instance %s accepted through the index %s", im, native.Digest, img.Digest)
+		}
 		text := env.check(t, policy, img.Ref, "text")
 		text.want(t, ExitOK, text.stdout, img.Digest+" ("+e2e.MediaTypeOCIIndex+")",
-			"an index of 2 instances; the policy is evaluated on the index",
-			img.Instances[1].Digest+" linux/arm64/v8")
+			"an index of 2 instances; the policy is evaluated on the one podman pull chooses for this machine",
+			img.Instances[1].Digest+" linux/arm64/v8", "instance:   "+native.Digest, "accepted through the index's signature")
 	})
+}
+
+// nativeInstance is img's instance for this machine's platform.
+func nativeInstance(t *testing.T, img e2e.Image) e2e.Instance {
+	t.Helper()
+	for _, in := range img.Instances {
+		if in.Platform.OS == e2e.NativePlatform().OS && in.Platform.Architecture == e2e.NativePlatform().Architecture {
+			return in
+		}
+	}
+	t.Fatalf("%s has no instance for %+v", img.Ref, e2e.NativePlatform())
+	return e2e.Instance{}
 }
 
 func TestCheckRejects(t *testing.T) {
@@ -189,16 +205,20 @@ func TestCheckRejects(t *testing.T) {
 		}
 	})
 
-	t.Run("a multi-platform image signed only per instance", func(t *testing.T) {
-		// podman pull evaluates the policy on the index; so does check.
+	t.Run("a multi-platform image whose other platform's instance alone is signed", func(t *testing.T) {
+		// podman pull evaluates this machine's instance; so does check.
 		img := e2e.PushIndex(t, env.addr+"/team/per-instance:1")
-		for i := range img.Instances {
-			e2e.SignLegacy(t, key, img.InstanceRef(i))
+		native := nativeInstance(t, img)
+		for i, in := range img.Instances {
+			if in.Digest != native.Digest {
+				e2e.SignLegacy(t, key, img.InstanceRef(i))
+			}
 		}
 		policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
 
 		r := env.check(t, policy, img.Ref, "text")
-		r.want(t, ExitRejected, r.stdout, "manifest:   "+img.Digest, "an index of 2 instances", "signatures: 0 found (sigstore-bundle, sigstore-json)", "verdict: rejected")
+		r.want(t, ExitRejected, r.stdout, "manifest:   "+img.Digest, "an index of 2 instances", "index signatures: 0 found (sigstore-bundle, sigstore-json)",
+			"instance:   "+native.Digest, "signatures: 0 found (sigstore-bundle, sigstore-json)", "verdict: rejected")
 	})
 }
 

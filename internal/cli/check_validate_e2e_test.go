@@ -15,12 +15,13 @@ import (
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
-// check validates plugin configs as the patched containers/image does when
-// podman loads the policy (NewPolicyContext, patch 0001): every plugin
-// requirement of the policy, whichever scope the image falls in, once per
-// distinct plugin and config, in the policy's order (default, then
-// transports and scopes sorted); one problem anywhere fails the policy, so
-// podman refuses every image, and check has no verdict (exit 2).
+// check runs plugins as the patched containers/image does (protocol
+// revision 2): no validate-config at policy load; the evaluated scope's
+// verify carries its config, and an INVALID_CONFIG answer is an error (exit
+// 2), not a rejection; a broken config in another scope changes nothing for
+// this image. check --lint validates every config of the policy, once per
+// distinct plugin and config, and reports what it finds as warnings,
+// without changing the verdict or the exit status.
 
 // warningPlugin finds every config valid, with one warning, and fails
 // anything else.
@@ -65,7 +66,7 @@ func policyOf(t *testing.T, defaultScope string, scopes map[string]string) strin
 	return writeFile(t, "policy.json", fmt.Sprintf(`{"default": %s, "transports": {"docker": {%s}}}`, defaultScope, strings.Join(entries, ", ")))
 }
 
-func TestCheckValidatesTheWholePolicy(t *testing.T) {
+func TestCheckValidatesOnlyTheEvaluatedScopesConfigs(t *testing.T) {
 	env := newCheckEnv(t, e2e.RegistryOptions{})
 	key := e2e.GenerateKeyPair(t)
 	img := e2e.PushImage(t, env.addr+"/team/app:1")
@@ -87,45 +88,48 @@ func TestCheckValidatesTheWholePolicy(t *testing.T) {
 	for _, tt := range []struct {
 		name, defaultScope string
 		scopes             map[string]string
-		want, notWant      string
+		lintWarns          string // what check --lint warns about, at its path
 	}{
 		{
 			name: "a broken config in a scope the image does not use", defaultScope: reject,
-			scopes: map[string]string{scope: good, "other.example/app": broken("other")},
-			want:   `transports.docker["other.example/app"][0].config.keyPath: `,
+			scopes:    map[string]string{scope: good, "other.example/app": broken("other")},
+			lintWarns: `transports.docker["other.example/app"][0].config.keyPath: invalid plugin config: `,
 		},
 		{
 			name: "a broken config in the default scope", defaultScope: broken("default"),
-			scopes: map[string]string{scope: good},
-			want:   `default[0].config.keyPath: `,
-		},
-		{
-			name: "of two broken scopes, the first in sorted order", defaultScope: reject,
-			scopes: map[string]string{scope: good, "b.example/app": broken("b"), "a.example/app": broken("a")},
-			want:   `transports.docker["a.example/app"][0].config.keyPath: `, notWant: "b.example",
-		},
-		{
-			name: "the default before the transports", defaultScope: broken("default"),
-			scopes: map[string]string{scope: good, "a.example/app": broken("a")},
-			want:   `default[0].config.keyPath: `, notWant: "a.example",
+			scopes:    map[string]string{scope: good},
+			lintWarns: `default[0].config.keyPath: invalid plugin config: `,
 		},
 		{
 			name: "a plugin that is not installed, in a scope the image does not use", defaultScope: reject,
-			scopes: map[string]string{scope: good, "other.example/app": `[{"type": "plugin", "plugin": "nosuch", "config": {}}]`},
-			want:   `policy transports.docker["other.example/app"][0]: plugin "nosuch": not found`,
+			scopes:    map[string]string{scope: good, "other.example/app": `[{"type": "plugin", "plugin": "nosuch", "config": {}}]`},
+			lintWarns: `transports.docker["other.example/app"][0]: plugin "nosuch": not found`,
 		},
 	} {
-		t.Run(tt.name+" fails the policy", func(t *testing.T) {
-			r := env.check(t, policyOf(t, tt.defaultScope, tt.scopes), img.Ref, "json")
-			r.want(t, ExitUsage, r.stderr, tt.want)
-			r.want(t, ExitUsage, r.stdout, `"verdict": "error"`)
-			if tt.notWant != "" && strings.Contains(r.stderr, tt.notWant) {
-				t.Errorf("the error names %s, which comes later in the policy:\n%s", tt.notWant, r.stderr)
+		policy := policyOf(t, tt.defaultScope, tt.scopes)
+		t.Run(tt.name+" changes nothing for this image", func(t *testing.T) {
+			r := env.check(t, policy, img.Ref, "json")
+			r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
+			if len(r.report.Warnings) != 0 {
+				t.Errorf("warnings %+v without --lint", r.report.Warnings)
 			}
+		})
+		t.Run(tt.name+" is a warning of check --lint", func(t *testing.T) {
+			r := env.check(t, policy, img.Ref, "text", "--lint")
+			r.want(t, ExitOK, r.stdout, "warning: "+tt.lintWarns, "verdict: accepted")
 		})
 	}
 
-	t.Run("each distinct plugin and config is validated once; verify runs once per requirement; metadata never", func(t *testing.T) {
+	t.Run("a broken config in the evaluated scope is an error from verify, not a rejection", func(t *testing.T) {
+		policy := policyOf(t, reject, map[string]string{scope: broken("team")})
+		for _, extra := range [][]string{nil, {"--lint"}} {
+			r := env.check(t, policy, img.Ref, "json", extra...)
+			r.want(t, ExitUsage, r.stderr, `policy transports.docker["`+scope+`"][0]: plugin "sigstore" verify: INVALID_CONFIG: config.keyPath: `)
+			r.want(t, ExitUsage, r.stdout, `"verdict": "error"`)
+		}
+	})
+
+	t.Run("no validate-config on the way; verify once per requirement; with --lint each distinct config validated once", func(t *testing.T) {
 		counted := func(signedIdentity string) string {
 			return `{"type": "plugin", "plugin": "counted", "config": ` + keyConfig(key, signedIdentity) + `}`
 		}
@@ -138,13 +142,17 @@ func TestCheckValidatesTheWholePolicy(t *testing.T) {
 
 		r := env.check(t, policy, img.Ref, "json")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
-		want := []string{"validate-config", "validate-config", "verify", "verify", "verify"}
-		if got := invocations(t, log); !slices.Equal(got, want) {
+		if got, want := invocations(t, log), []string{"verify", "verify", "verify"}; !slices.Equal(got, want) {
 			t.Errorf("check ran the plugin for %q, want %q", got, want)
+		}
+		r = env.check(t, policy, img.Ref, "json", "--lint")
+		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
+		if got, want := invocations(t, log), []string{"validate-config", "validate-config", "verify", "verify", "verify"}; !slices.Equal(got, want) {
+			t.Errorf("check --lint ran the plugin for %q, want %q", got, want)
 		}
 	})
 
-	t.Run("warnings of every validated config, at the first requirement's path", func(t *testing.T) {
+	t.Run("--lint: warnings of every validated config, at the first requirement's path", func(t *testing.T) {
 		warner := func(level int) string {
 			return fmt.Sprintf(`{"type": "plugin", "plugin": "warner", "config": {"level": %d}}`, level)
 		}
@@ -153,7 +161,7 @@ func TestCheckValidatesTheWholePolicy(t *testing.T) {
 			"other.example/app": "[" + warner(1) + ", " + warner(2) + "]",
 		})
 
-		r := env.check(t, policy, img.Ref, "json")
+		r := env.check(t, policy, img.Ref, "json", "--lint")
 		r.want(t, ExitOK, r.stdout, `"verdict": "accepted"`)
 		want := []check.Problem{
 			{Path: "default[0].config.level", Message: "level is deprecated"},
@@ -162,7 +170,7 @@ func TestCheckValidatesTheWholePolicy(t *testing.T) {
 		if !slices.Equal(r.report.Warnings, want) {
 			t.Errorf("warnings %+v, want %+v", r.report.Warnings, want)
 		}
-		text := env.check(t, policy, img.Ref, "text")
+		text := env.check(t, policy, img.Ref, "text", "--lint")
 		text.want(t, ExitOK, text.stdout, "warning: default[0].config.level: level is deprecated\n",
 			"warning: transports.docker[\"other.example/app\"][1].config.level: level is deprecated\n")
 	})
