@@ -59,8 +59,8 @@ Plugin protocol commands (containers-policy-plugin(5)), JSON on stdin and stdout
   verify             verify an image's signatures (VerifyRequest)
 
 Commands for people and CI:
-  check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--output text|json] IMAGE
-                     evaluate a whole policy.json for an image in its registry
+  check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--platform OS/ARCH[/VARIANT]|all] [--lint] [--output text|json] IMAGE
+                     evaluate a whole policy.json for an image in its registry, as podman pull does
   lint [--policy FILE]
                      check a policy.json and every plugin config in it
   trusted-root update [--mirror URL] [--root FILE] [--cache-dir DIR] [--output FILE] [--timeout DURATION]
