@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"strings"
+
 	"github.com/policy-plugins/sigstore/internal/fixture"
 )
 
@@ -24,6 +26,7 @@ const (
 	ghcrApp        = "ghcr.io/org/app"
 	quayApp        = "quay.io/example/app"
 	bootcOS        = "quay.io/example/os"
+	ghcrWeb        = "ghcr.io/org/web"
 	sharedWorkflow = "org/shared-workflows/.github/workflows/sign.yml@refs/heads/main"
 	releaseManager = "release-manager@example.com"
 	githubOAuth    = "https://github.com/login/oauth"
@@ -133,6 +136,25 @@ var cases = []verifyCase{
 		person(githubOAuth, releaseManager), quayApp, false, "matches no identity",
 	},
 
+	// buildx: the index docker buildx pushes (the image and a provenance
+	// attestation manifest), signed at the index (indexLayouts).
+	{
+		"buildx index signed on main", "buildx/policy.json", ghcrWeb + ":latest", public,
+		githubWorkflow("org/web", releaseYML, "refs/heads/main"), ghcrWeb, true, "accepted through its index",
+	},
+	{
+		"buildx index signed from another branch", "buildx/policy.json", ghcrWeb + ":latest", public,
+		githubWorkflow("org/web", releaseYML, "refs/heads/dev"), ghcrWeb, false, "matches no identity",
+	},
+	{
+		"buildx index that does not list the instance", "buildx/policy.json", ghcrWeb + ":latest", public,
+		githubWorkflow("org/web", releaseYML, "refs/heads/main"), ghcrWeb, false, "does not list this instance",
+	},
+	{
+		"buildx instance pulled by its digest", "buildx/policy.json", ghcrWeb + "@sha256:" + strings.Repeat("0", 64), public,
+		githubWorkflow("org/web", releaseYML, "refs/heads/main"), ghcrWeb, false, "no signatures",
+	},
+
 	// bootc: the OS image's build workflow on main.
 	{
 		"bootc image from main", "bootc/policy.json", bootcOS + ":stable", public,
@@ -142,4 +164,17 @@ var cases = []verifyCase{
 		"bootc image from a pull request", "bootc/policy.json", bootcOS + ":stable", public,
 		githubWorkflow("example/os", "build.yml", "refs/pull/42/merge"), bootcOS, false, "matches no identity",
 	},
+}
+
+// indexLayouts say how a case's image comes from an index, for the cases
+// whose signature is the index's: "listed", the host sends the index
+// (image.index) with the signature, and the index lists the image;
+// "unlisted", the same but the signed index lists another image;
+// "instance-digest", the image is pulled by its own digest, so the host sends
+// no index and the index's signature does not reach the plugin.
+var indexLayouts = map[string]string{
+	"buildx index signed on main":                  "listed",
+	"buildx index signed from another branch":      "listed",
+	"buildx index that does not list the instance": "unlisted",
+	"buildx instance pulled by its digest":         "instance-digest",
 }

@@ -100,7 +100,8 @@ func TestExamplesEnableSigstoreAttachments(t *testing.T) {
 // is the image's repository or a path prefix of it decides.
 func attachmentsEnabled(t *testing.T, files []string, image string) bool {
 	t.Helper()
-	repo, _, _ := strings.Cut(image, ":")
+	repo, _, _ := strings.Cut(image, "@")
+	repo, _, _ = strings.Cut(repo, ":")
 	best, enabled := -1, false
 	for _, f := range files {
 		var cfg registriesD

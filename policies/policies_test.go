@@ -61,7 +61,32 @@ func TestExamplesVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			dockerRef := named.String()
-			sig := signature(t, c.deployment, c.signer, c.signedRef, manifestDigest)
+			image := protocol.Image{
+				Transport:        "docker",
+				DockerReference:  &dockerRef,
+				Manifest:         manifest,
+				ManifestMIMEType: "application/vnd.oci.image.manifest.v1+json",
+			}
+			signatures := []protocol.Signature{signature(t, c.deployment, c.signer, c.signedRef, manifestDigest)}
+			if layout := indexLayouts[c.name]; layout != "" {
+				// The signature is the index's; the image itself has none.
+				listed := manifest
+				if layout == "unlisted" {
+					listed = fixture.OCIManifest(c.name + ", another build")
+				}
+				index := buildxIndex(t, listed)
+				indexDigest, err := fixture.ManifestDigest(index)
+				if err != nil {
+					t.Fatal(err)
+				}
+				signatures = []protocol.Signature{}
+				if layout != "instance-digest" {
+					image.Index = &protocol.Index{
+						Manifest: index, ManifestMIMEType: "application/vnd.oci.image.index.v1+json",
+						Signatures: []protocol.Signature{signature(t, c.deployment, c.signer, c.signedRef, indexDigest)},
+					}
+				}
+			}
 
 			for _, r := range scope.Requirements {
 				if !r.IsPlugin() || r.Plugin != plugin.Name {
@@ -74,13 +99,8 @@ func TestExamplesVerify(t *testing.T) {
 					APIVersion: protocol.APIVersion,
 					Kind:       protocol.KindVerifyRequest,
 					Config:     r.Config,
-					Image: protocol.Image{
-						Transport:        "docker",
-						DockerReference:  &dockerRef,
-						Manifest:         manifest,
-						ManifestMIMEType: "application/vnd.oci.image.manifest.v1+json",
-					},
-					Signatures: []protocol.Signature{sig},
+					Image:      image,
+					Signatures: signatures,
 				})
 				if err != nil {
 					t.Fatalf("%s: %v", r.Path, err)
@@ -209,4 +229,39 @@ func TestExamplesHaveReadmes(t *testing.T) {
 			t.Errorf("%s has no README.md", dir)
 		}
 	}
+}
+
+// buildxIndex is the OCI index docker buildx pushes for one platform: the
+// image (manifest) for linux/amd64 and a provenance attestation manifest
+// for it (platform unknown/unknown).
+func buildxIndex(t *testing.T, manifest []byte) []byte {
+	t.Helper()
+	imageDigest, err := fixture.ManifestDigest(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attestation := fixture.OCIManifest("provenance of " + imageDigest)
+	attestationDigest, err := fixture.ManifestDigest(attestation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, err := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.index.v1+json",
+		"manifests": []any{
+			map[string]any{
+				"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": imageDigest, "size": len(manifest),
+				"platform": map[string]string{"os": "linux", "architecture": "amd64"},
+			},
+			map[string]any{
+				"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": attestationDigest, "size": len(attestation),
+				"platform":    map[string]string{"os": "unknown", "architecture": "unknown"},
+				"annotations": map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imageDigest},
+			},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return index
 }
