@@ -15,8 +15,9 @@ import (
 // believes only a well-formed answer about this exact manifest (and index),
 // and reports the plugin's verdict on each signature in the report's
 // numbering. The plugin starts at once; its request is sent when image has
-// what it is made of. The error is an INVALID_CONFIG answer: the policy is
-// broken, which is no verdict (a *SetupError).
+// what it is made of. The error is a *SetupError (no verdict: the policy
+// cannot be used for this image): an INVALID_CONFIG answer, or a plugin that
+// cannot be run at all.
 func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference string, image *pendingImage, r policy.Requirement) (Requirement, error) {
 	out := Requirement{Path: r.Path, Type: r.Type, Plugin: r.Plugin, Signatures: []SignatureResult{}}
 	var (
@@ -36,10 +37,12 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference st
 	out.Reason = d.Reason
 	var perr *protocol.PluginError
 	switch {
-	case errors.As(err, &perr) && perr.Code == protocol.CodeInvalidConfig:
+	case errors.As(err, &perr) && (perr.Code == protocol.CodeInvalidConfig || perr.Command == ""):
 		// A host that pulls runs no validate-config: verify carries the
-		// config, and an invalid one fails the images of this scope as an
-		// error, not a rejection (containers-policy-plugin(5)).
+		// config, and an invalid one, like a plugin that is not installed
+		// or not a file the host may run (nothing ran), fails the images of
+		// this scope as an error, not a rejection, as an unreadable
+		// sigstoreSigned keyPath does.
 		return out, &SetupError{Err: fmt.Errorf("policy %s: %w", r.Path, err)}
 	case err != nil:
 		out.Outcome = OutcomeFailed

@@ -106,3 +106,16 @@ func TestARejectionIsNotAnError(t *testing.T) {
 		t.Fatalf("outcome %+v, error %v; want the plugin's rejection of its one signature", out, err)
 	}
 }
+
+func TestAPluginThatCannotBeRunIsAnError(t *testing.T) {
+	host := describeHost(t)
+	image := &pendingImage{ready: make(chan struct{})}
+	image.set(&imageData{manifest: testInstance, sigs: attachments(testInstance, 1)})
+	r := policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "nosuch", Config: []byte(`{}`)}
+
+	_, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image, r)
+	var setup *SetupError
+	if !errors.As(err, &setup) || !strings.HasPrefix(err.Error(), `policy default[0]: plugin "nosuch": not found`) {
+		t.Fatalf("error %v, want a SetupError naming the requirement", err)
+	}
+}

@@ -272,9 +272,12 @@ func TestCheckErrorsAreNotVerdicts(t *testing.T) {
 		{"an invalid policy", writeFile(t, "policy.json", `{"default": [{"type": "reject"}], "default": []}`), img.Ref, `duplicate key "default"`},
 		{
 			"an invalid plugin config", env.policy(t, pluginRequirement(`{"keyPath": "/nonexistent/cosign.pub"}`)), img.Ref,
-			`transports.docker["` + env.addr + `/team"][0].config.keyPath: `,
+			`policy transports.docker["` + env.addr + `/team"][0]: plugin "sigstore" verify: INVALID_CONFIG: config.keyPath: `,
 		},
-		{"a plugin that is not installed", env.policy(t, `{"type": "plugin", "plugin": "nosuch", "config": {}}`), img.Ref, `plugin "nosuch": not found`},
+		{
+			"a plugin that is not installed", env.policy(t, `{"type": "plugin", "plugin": "nosuch", "config": {}}`), img.Ref,
+			`policy transports.docker["` + env.addr + `/team"][0]: plugin "nosuch": not found`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
