@@ -105,45 +105,45 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		}
 		return nil, err
 	}
-	img, top, err := openImage(ctx, imageRef, opts.Registry)
+	img, untrustedTop, err := openImage(ctx, imageRef, opts.Registry)
 	if err != nil {
 		return fail(&SetupError{Err: err})
 	}
 	defer func() { _ = img.Close() }()
-	if report.Manifest, err = describeManifest(top); err != nil {
+	if report.Manifest, err = describeManifest(untrustedTop); err != nil {
 		return fail(&SetupError{Err: err})
 	}
-	targets, err := chooseTargets(ctx, img, top, opts.Platform)
+	untrustedTargets, err := chooseTargets(ctx, img, untrustedTop, opts.Platform)
 	if err != nil {
 		return fail(&SetupError{Err: err})
 	}
 	if opts.Platform.All {
-		for range targets {
+		for range untrustedTargets {
 			evals = append(evals, startEvaluation(ctx, host, report.DockerReference, scope.Requirements))
 		}
 	}
-	var index *registry.Manifest
-	if top.IsIndex() {
-		index = &top
+	var untrustedIndex *registry.Manifest
+	if untrustedTop.IsIndex() {
+		untrustedIndex = &untrustedTop
 	}
 	if slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin) {
-		indexSigs, sigs, err := fetchAllSignatures(ctx, img, index, targets)
+		indexSigs, sigs, err := fetchAllSignatures(ctx, img, untrustedIndex, untrustedTargets)
 		if err != nil {
 			return fail(&SetupError{Err: err})
 		}
 		report.SignatureFormats = sigs[0].formats
-		if index != nil {
+		if untrustedIndex != nil {
 			report.IndexSignatures = indexSigs.found
 		}
 		for i, e := range evals {
-			e.image.set(&imageData{manifest: targets[i], sigs: sigs[i], index: index, indexSigs: indexSigs})
+			e.image.set(&imageData{untrustedManifest: untrustedTargets[i], sigs: sigs[i], untrustedIndex: untrustedIndex, indexSigs: indexSigs})
 		}
 	}
 
 	var setupErrs []error
 	for i, e := range evals {
-		instance := &targets[i].Digest
-		if index == nil {
+		instance := &untrustedTargets[i].Digest
+		if untrustedIndex == nil {
 			instance = nil
 		}
 		reqs, err := e.finish(ctx, img, instance)
@@ -151,7 +151,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 			setupErrs = append(setupErrs, err)
 			continue
 		}
-		report.Images = append(report.Images, evaluated(targets[i], index, reportSignatures(e.image), reqs))
+		report.Images = append(report.Images, evaluated(untrustedTargets[i], untrustedIndex, reportSignatures(e.image), reqs))
 	}
 	if linting != nil {
 		report.Warnings = linting.wait()

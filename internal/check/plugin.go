@@ -69,7 +69,7 @@ func evaluatePlugin(ctx context.Context, host *protocol.Host, dockerReference st
 		}
 	}
 	out.Signatures = signatureResults(data.sigs, sent, untrustedImage)
-	if data.index != nil {
+	if data.untrustedIndex != nil {
 		out.IndexSignatures = signatureResults(data.indexSigs, sentOfIndx, untrustedIndex)
 	}
 	return out, nil
@@ -121,14 +121,14 @@ func verifyRequest(r policy.Requirement, dockerReference string, data *imageData
 		Config: r.Config,
 		Image: protocol.Image{
 			Transport: "docker", DockerReference: &dockerReference,
-			Manifest: data.manifest.Bytes, ManifestMIMEType: data.manifest.MIMEType,
+			Manifest: data.untrustedManifest.Bytes, ManifestMIMEType: data.untrustedManifest.MIMEType,
 		},
 		Signatures: []protocol.Signature{},
 	}
 	budget := protocol.MaxSignatures
 	req.Signatures, sent = sendable(data.sigs, &budget)
-	if data.index != nil {
-		index := &protocol.Index{Manifest: data.index.Bytes, ManifestMIMEType: data.index.MIMEType}
+	if data.untrustedIndex != nil {
+		index := &protocol.Index{Manifest: data.untrustedIndex.Bytes, ManifestMIMEType: data.untrustedIndex.MIMEType}
 		index.Signatures, sentOfIndex = sendable(data.indexSigs, &budget)
 		req.Image.Index = index
 	}
@@ -171,8 +171,8 @@ func sanitizeAccepted(untrusted protocol.Accepted, index int) *protocol.Accepted
 // an index, the index and its signatures. All of it is untrusted: the
 // plugin judges it.
 type imageData struct {
-	manifest  registry.Manifest
-	sigs      *collected
-	index     *registry.Manifest
-	indexSigs *collected
+	untrustedManifest registry.Manifest
+	sigs              *collected
+	untrustedIndex    *registry.Manifest // nil: none
+	indexSigs         *collected
 }

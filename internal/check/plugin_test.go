@@ -37,7 +37,7 @@ func attachments(m registry.Manifest, n int) *collected {
 func TestVerifyRequestCarriesTheIndexAnInstanceWasChosenFrom(t *testing.T) {
 	r := policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "sigstore", Config: []byte(`{"keyPath":"/k.pub"}`)}
 	t.Run("an instance chosen from an index: the index's exact bytes and its signatures", func(t *testing.T) {
-		data := &imageData{manifest: testInstance, sigs: attachments(testInstance, 1), index: &testIndex, indexSigs: attachments(testIndex, 2)}
+		data := &imageData{untrustedManifest: testInstance, sigs: attachments(testInstance, 1), untrustedIndex: &testIndex, indexSigs: attachments(testIndex, 2)}
 		req, sent, sentOfIndex := verifyRequest(r, "example.com/a:1", data)
 		if string(req.Image.Manifest) != string(testInstance.Bytes) || req.Image.Index == nil ||
 			string(req.Image.Index.Manifest) != string(testIndex.Bytes) || req.Image.Index.ManifestMIMEType != testIndex.MIMEType {
@@ -50,15 +50,15 @@ func TestVerifyRequestCarriesTheIndexAnInstanceWasChosenFrom(t *testing.T) {
 		}
 	})
 	t.Run("a single manifest, or an instance named by its digest: no index", func(t *testing.T) {
-		req, _, sentOfIndex := verifyRequest(r, "example.com/a:1", &imageData{manifest: testInstance, sigs: attachments(testInstance, 1)})
+		req, _, sentOfIndex := verifyRequest(r, "example.com/a:1", &imageData{untrustedManifest: testInstance, sigs: attachments(testInstance, 1)})
 		if req.Image.Index != nil || sentOfIndex != nil {
 			t.Fatalf("request carries index %+v", req.Image.Index)
 		}
 	})
 	t.Run("at most MaxSignatures entries across both lists, the image's first; the rest said why", func(t *testing.T) {
 		data := &imageData{
-			manifest: testInstance, sigs: attachments(testInstance, protocol.MaxSignatures-1),
-			index: &testIndex, indexSigs: attachments(testIndex, 3),
+			untrustedManifest: testInstance, sigs: attachments(testInstance, protocol.MaxSignatures-1),
+			untrustedIndex: &testIndex, indexSigs: attachments(testIndex, 3),
 		}
 		req, sent, sentOfIndex := verifyRequest(r, "example.com/a:1", data)
 		if len(req.Signatures) != protocol.MaxSignatures-1 || len(req.Image.Index.Signatures) != 1 {
@@ -80,7 +80,7 @@ func TestVerifyRequestCarriesTheIndexAnInstanceWasChosenFrom(t *testing.T) {
 func TestInvalidConfigFromVerifyIsAnError(t *testing.T) {
 	host := describeHost(t)
 	image := &pendingImage{ready: make(chan struct{})}
-	image.set(&imageData{manifest: testInstance, sigs: attachments(testInstance, 1)})
+	image.set(&imageData{untrustedManifest: testInstance, sigs: attachments(testInstance, 1)})
 	r := policy.Requirement{Path: `transports.docker["example.com"][0]`, Type: policy.TypePlugin, Plugin: "invalid-config", Config: []byte(`{}`)}
 
 	_, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image, r)
@@ -98,7 +98,7 @@ func TestInvalidConfigFromVerifyIsAnError(t *testing.T) {
 func TestARejectionIsNotAnError(t *testing.T) {
 	host := describeHost(t)
 	image := &pendingImage{ready: make(chan struct{})}
-	image.set(&imageData{manifest: testInstance, sigs: attachments(testInstance, 1)})
+	image.set(&imageData{untrustedManifest: testInstance, sigs: attachments(testInstance, 1)})
 	r := policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "describe", Config: []byte(`{}`)}
 
 	out, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image, r)
@@ -110,7 +110,7 @@ func TestARejectionIsNotAnError(t *testing.T) {
 func TestAPluginThatCannotBeRunIsAnError(t *testing.T) {
 	host := describeHost(t)
 	image := &pendingImage{ready: make(chan struct{})}
-	image.set(&imageData{manifest: testInstance, sigs: attachments(testInstance, 1)})
+	image.set(&imageData{untrustedManifest: testInstance, sigs: attachments(testInstance, 1)})
 	r := policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "nosuch", Config: []byte(`{}`)}
 
 	_, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image, r)

@@ -71,7 +71,7 @@ func TestAPluginIsSentEverySignatureButATooDeepBundle(t *testing.T) {
 	}
 	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`)
 	image := &pendingImage{ready: make(chan struct{})}
-	image.set(&imageData{manifest: registry.Manifest{Bytes: manifest, MIMEType: "application/vnd.oci.image.manifest.v1+json", Digest: digest.FromBytes(manifest)}, sigs: c})
+	image.set(&imageData{untrustedManifest: registry.Manifest{Bytes: manifest, MIMEType: "application/vnd.oci.image.manifest.v1+json", Digest: digest.FromBytes(manifest)}, sigs: c})
 
 	out, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image,
 		policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "describe", Config: []byte(`{}`)})
