@@ -153,7 +153,7 @@ type VerifyResponse struct {
 type Accepted struct {
 	// Via says whose signature list Signature indexes: AcceptedViaImage
 	// (signatures) or AcceptedViaIndex (image.index.signatures).
-	Via             string  `json:"via,omitempty"`
+	Via             string  `json:"via"`
 	Signature       int     `json:"signature"`
 	Format          string  `json:"format"`
 	Issuer          *string `json:"issuer"`
