@@ -250,10 +250,10 @@ func fetchAllSignatures(ctx context.Context, img *registry.Image, index *registr
 		errs      = make([]error, len(targets))
 	)
 	if index != nil {
-		wg.Go(func() { indexSigs, indexErr = fetchSignatures(ctx, img, *index) })
+		wg.Go(func() { indexSigs, indexErr = fetchSignatures(ctx, img, *index, protocol.SendableIndexBundle) })
 	}
 	for i, m := range targets {
-		wg.Go(func() { sigs[i], errs[i] = fetchSignatures(ctx, img, m) })
+		wg.Go(func() { sigs[i], errs[i] = fetchSignatures(ctx, img, m, protocol.SendableBundle) })
 	}
 	wg.Wait()
 	if err := errors.Join(append([]error{indexErr}, errs...)...); err != nil {

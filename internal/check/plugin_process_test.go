@@ -25,8 +25,8 @@ func TestMain(m *testing.M) {
 }
 
 // describeHandler is a plugin that reads requests with the protocol's
-// decoder, as every plugin does, and rejects each signature with a reason
-// that says what it was sent.
+// decoder, as every plugin does, and rejects each signature, of the image
+// and of its index, with a reason that says what it was sent.
 type describeHandler struct{}
 
 func (describeHandler) Metadata() protocol.Metadata {
@@ -49,6 +49,15 @@ func (describeHandler) Verify(req *protocol.VerifyRequest) (*protocol.VerifyResp
 		resp.Signatures = append(resp.Signatures, protocol.SignatureResult{
 			Index: i, Reason: fmt.Sprintf("got %s of %d bytes", s.Format, len(s.Payload)+len(s.Bundle)),
 		})
+	}
+	if index := req.Image.Index; index != nil {
+		resp.IndexDigest = protocol.ManifestDigest(index.Manifest)
+		resp.IndexSignatures = []protocol.SignatureResult{}
+		for i, s := range index.Signatures {
+			resp.IndexSignatures = append(resp.IndexSignatures, protocol.SignatureResult{
+				Index: i, Reason: fmt.Sprintf("index %s: got %s of %d bytes", resp.IndexDigest, s.Format, len(s.Payload)+len(s.Bundle)),
+			})
+		}
 	}
 	return resp, nil
 }

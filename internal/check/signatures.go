@@ -34,7 +34,11 @@ var lookedFor = []string{protocol.FormatSigstoreBundle, protocol.FormatSigstoreJ
 // registry has no API). The two lookups use different clients and run at
 // once. A registry failure for either is an error: "no signatures" must
 // never stand for "could not look".
-func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manifest) (*collected, error) {
+//
+// sendable is the plugin's rule for a bundle at the place the signatures go
+// in a request: protocol.SendableBundle for the evaluated image's,
+// protocol.SendableIndexBundle for its index's (two levels deeper).
+func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manifest, sendable func([]byte) error) (*collected, error) {
 	var (
 		wg                         sync.WaitGroup
 		untrustedAttachments       []registry.Attachment
@@ -64,19 +68,20 @@ func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manife
 			protocol.Signature{Format: protocol.FormatSigstoreJSON, MIMEType: a.MIMEType, Payload: a.Payload, Annotations: a.Annotations})
 	}
 	for _, b := range untrustedBundles {
-		c.addBundle(b)
+		c.addBundle(b, sendable)
 	}
 	return c, nil
 }
 
 // addBundle adds bundle b, marked Skipped when a plugin would refuse a request
-// carrying it (protocol.SendableBundle: anything the plugin's decoder refuses
-// in a bundle, nesting counted from the request's root included). Sending it
+// carrying it (sendable, protocol.SendableBundle or SendableIndexBundle:
+// anything the plugin's decoder refuses in a bundle, nesting counted from the
+// request's root included). Sending it
 // would make the plugin refuse the whole request, so that anyone who can
 // push a referrer could block every signature. Leave it out.
-func (c *collected) addBundle(b registry.Bundle) {
+func (c *collected) addBundle(b registry.Bundle, sendable func([]byte) error) {
 	found := FoundSignature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Source: "referrer " + b.Referrer.String()}
-	if err := protocol.SendableBundle(b.JSON); err != nil {
+	if err := sendable(b.JSON); err != nil {
 		found.Skipped = "not sent to plugins: " + protocol.OneLine(err.Error())
 	}
 	c.add(found, protocol.Signature{Format: protocol.FormatSigstoreBundle, MediaType: b.MediaType, Bundle: b.JSON})

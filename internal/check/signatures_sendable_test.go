@@ -40,7 +40,7 @@ func TestAddBundleSkipsWhatPluginsWouldRefuse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &collected{}
-			c.addBundle(registry.Bundle{MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", JSON: []byte(tc.bundle), Referrer: "sha256:bb"})
+			c.addBundle(registry.Bundle{MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", JSON: []byte(tc.bundle), Referrer: "sha256:bb"}, protocol.SendableBundle)
 			f := c.found[0]
 			if f.Skipped != tc.skipped && (tc.skipped == "" || !strings.HasPrefix(f.Skipped, tc.skipped)) {
 				t.Fatalf("skipped %q, want %q", f.Skipped, tc.skipped)
@@ -67,7 +67,7 @@ func TestAPluginIsSentEverySignatureButATooDeepBundle(t *testing.T) {
 		c.addBundle(registry.Bundle{
 			MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", JSON: []byte(b),
 			Referrer: digest.FromString(fmt.Sprint(i)),
-		})
+		}, protocol.SendableBundle)
 	}
 	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`)
 	image := &pendingImage{ready: make(chan struct{})}
@@ -93,5 +93,43 @@ func TestAPluginIsSentEverySignatureButATooDeepBundle(t *testing.T) {
 	}
 	if fmt.Sprint(out.Signatures) != fmt.Sprint(want) {
 		t.Fatalf("signatures %+v, want %+v", out.Signatures, want)
+	}
+}
+
+// TestAPluginIsSentTheIndexAndItsSignatures: an instance chosen from an
+// index goes with the index's exact bytes and its signatures (image.index),
+// the index's bundles judged at their place in the request, two levels
+// deeper than the instance's; the plugin's answer about each list is
+// reported in that list's numbering.
+func TestAPluginIsSentTheIndexAndItsSignatures(t *testing.T) {
+	host := describeHost(t)
+	indexBundles := &collected{found: []FoundSignature{}}
+	for i, b := range []string{nested(deepestSendable), nested(deepestSendable - 2)} {
+		indexBundles.addBundle(registry.Bundle{
+			MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", JSON: []byte(b),
+			Referrer: digest.FromString(fmt.Sprint(i)),
+		}, protocol.SendableIndexBundle)
+	}
+	image := &pendingImage{ready: make(chan struct{})}
+	image.set(&imageData{untrustedManifest: testInstance, sigs: attachments(testInstance, 1), untrustedIndex: &testIndex, indexSigs: indexBundles})
+
+	out, err := evaluatePlugin(context.Background(), host, "example.com/a:1", image,
+		policy.Requirement{Path: "default[0]", Type: policy.TypePlugin, Plugin: "describe", Config: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Outcome != OutcomeRejected || out.Reason != "no signature accepted" {
+		t.Fatalf("outcome %s (%s), want the plugin's reject", out.Outcome, out.Reason)
+	}
+	if !strings.HasPrefix(indexBundles.found[0].Skipped, "not sent to plugins: bundle: refused in a verify request: image.index.signatures[0].bundle.a.a") {
+		t.Fatalf("a bundle as deep as the instance's may be is listed for the index as %+v", indexBundles.found[0])
+	}
+	wantImage := []SignatureResult{{Signature: 0, Reason: "got sigstore-json of " + fmt.Sprint(len(attachments(testInstance, 1).request[0].Payload)) + " bytes"}}
+	wantIndex := []SignatureResult{
+		{Signature: 0, Reason: indexBundles.found[0].Skipped},
+		{Signature: 1, Reason: fmt.Sprintf("index %s: got sigstore-bundle of %d bytes", testIndex.Digest, len(nested(deepestSendable-2)))},
+	}
+	if fmt.Sprint(out.Signatures) != fmt.Sprint(wantImage) || fmt.Sprint(out.IndexSignatures) != fmt.Sprint(wantIndex) {
+		t.Fatalf("signatures %+v, index signatures %+v; want %+v, %+v", out.Signatures, out.IndexSignatures, wantImage, wantIndex)
 	}
 }
