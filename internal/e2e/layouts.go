@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -136,12 +138,72 @@ const layoutTag = "1"
 // manifest digest.
 func PushLayouts(t testing.TB, addr string) Layouts {
 	t.Helper()
-	ls := Layouts{Registry: addr, Key: GenerateKeyPair(t), OtherKey: GenerateKeyPair(t)}
-	for _, name := range LayoutNames {
-		ls.Cases = append(ls.Cases, ls.push(t, name))
-	}
+	ls := Layouts{Registry: addr}
+	keys := make([]KeyPair, 2)
+	inParallel(t, len(keys), func(t testing.TB, i int) { keys[i] = GenerateKeyPair(t) })
+	ls.Key, ls.OtherKey = keys[0], keys[1]
+	ls.Cases = make([]Layout, len(LayoutNames))
+	inParallel(t, len(LayoutNames), func(t testing.TB, i int) { ls.Cases[i] = ls.push(t, LayoutNames[i]) })
 	return ls
 }
+
+// inParallel runs f(t, 0) ... f(t, n-1), as many at a time as there are
+// CPUs: skopeo and cosign are CPU-bound processes (cosign spends ~0.3 s of
+// CPU decrypting the key for each digest it signs), the layouts independent.
+// f runs on its own goroutine, where t.Fatal must not be called, so it gets a
+// goroutineTB; the failures it records fail t once all have finished.
+func inParallel(t testing.TB, n int, f func(t testing.TB, i int)) {
+	t.Helper()
+	sem := make(chan struct{}, max(2, runtime.NumCPU()))
+	var wg sync.WaitGroup
+	tbs := make([]*goroutineTB, n)
+	for i := range n {
+		tbs[i] = &goroutineTB{TB: t}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(tbs[i], i)
+		}()
+	}
+	wg.Wait()
+	var failures []string
+	for _, tb := range tbs {
+		failures = append(failures, tb.failures...)
+	}
+	if len(failures) > 0 {
+		t.Fatalf("%s", strings.Join(failures, "\n"))
+	}
+}
+
+// goroutineTB is a testing.TB for a goroutine other than the test's: Error
+// and Fatal record the failure (Fatal then ends the goroutine, as FailNow
+// does a test's); the rest (Helper, Logf, TempDir, Cleanup) is t's, which
+// the testing package allows from any goroutine.
+type goroutineTB struct {
+	testing.TB
+	mu       sync.Mutex
+	failures []string
+}
+
+func (g *goroutineTB) record(msg string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failures = append(g.failures, msg)
+}
+
+func (g *goroutineTB) Error(args ...any)                 { g.record(fmt.Sprint(args...)) }
+func (g *goroutineTB) Errorf(format string, args ...any) { g.record(fmt.Sprintf(format, args...)) }
+func (g *goroutineTB) Fail()                             { g.record("failed") }
+func (g *goroutineTB) Failed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.failures) > 0
+}
+func (g *goroutineTB) FailNow()                          { g.Fail(); runtime.Goexit() }
+func (g *goroutineTB) Fatal(args ...any)                 { g.Error(args...); runtime.Goexit() }
+func (g *goroutineTB) Fatalf(format string, args ...any) { g.Errorf(format, args...); runtime.Goexit() }
 
 // push builds, pushes and signs the layout name.
 func (l Layouts) push(t testing.TB, name string) Layout {
