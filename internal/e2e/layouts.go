@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -132,19 +133,53 @@ const layoutTag = "1"
 // PushLayouts pushes every layout (LayoutNames) into its own fresh
 // repository, addr/layouts/<name in kebab case>, of the registry at addr (a
 // StartRegistry registry) with skopeo, and signs it with cosign: legacy .sig
-// attachments, except MultiArchIndexSignedBundle (a cosign v3 bundle).
-// Every list has an instance for NativePlatform and one for OtherPlatform;
-// every image's content names its repository, so no two layouts share a
-// manifest digest.
+// attachments, except MultiArchIndexSignedBundle (a cosign v3 bundle, in the
+// referrers tag, or through the API on a RegistryOptions.ReferrersAPI
+// registry). Every list has an instance for NativePlatform and one for
+// OtherPlatform; every image's content names its repository, so no two
+// layouts share a manifest digest. A second call for the same registry uses
+// addr/layouts-2/..., and so on.
+//
+// It costs about 6 s of CPU (skopeo, and cosign decrypting the key once per
+// signature): call it once per test and run the cases as subtests. The keys
+// are in t's temporary directories, gone when t ends.
 func PushLayouts(t testing.TB, addr string) Layouts {
 	t.Helper()
 	ls := Layouts{Registry: addr}
+	namespace := layoutNamespace(t, addr)
 	keys := make([]KeyPair, 2)
 	inParallel(t, len(keys), func(t testing.TB, i int) { keys[i] = GenerateKeyPair(t) })
 	ls.Key, ls.OtherKey = keys[0], keys[1]
 	ls.Cases = make([]Layout, len(LayoutNames))
-	inParallel(t, len(LayoutNames), func(t testing.TB, i int) { ls.Cases[i] = ls.push(t, LayoutNames[i]) })
+	inParallel(t, len(LayoutNames), func(t testing.TB, i int) { ls.Cases[i] = ls.push(t, namespace, LayoutNames[i]) })
 	return ls
+}
+
+// takenNamespaces are the namespaces layoutNamespace gave out.
+var takenNamespaces = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+// layoutNamespace returns addr/layouts, or addr/layouts-N for the first N
+// that neither this process gave out nor holds a layout on the registry.
+func layoutNamespace(t testing.TB, addr string) string {
+	t.Helper()
+	takenNamespaces.Lock()
+	defer takenNamespaces.Unlock()
+	for n := 1; ; n++ {
+		namespace := addr + "/layouts"
+		if n > 1 {
+			namespace = fmt.Sprintf("%s-%d", namespace, n)
+		}
+		if takenNamespaces.m[namespace] {
+			continue
+		}
+		takenNamespaces.m[namespace] = true
+		if ManifestStatus(t, namespace+"/"+kebab(LayoutNames[0]), layoutTag) == http.StatusNotFound {
+			return namespace
+		}
+	}
 }
 
 // inParallel runs f(t, 0) ... f(t, n-1), as many at a time as there are
@@ -206,9 +241,9 @@ func (g *goroutineTB) Fatal(args ...any)                 { g.Error(args...); run
 func (g *goroutineTB) Fatalf(format string, args ...any) { g.Errorf(format, args...); runtime.Goexit() }
 
 // push builds, pushes and signs the layout name.
-func (l Layouts) push(t testing.TB, name string) Layout {
+func (l Layouts) push(t testing.TB, namespace, name string) Layout {
 	t.Helper()
-	repo := l.Registry + "/layouts/" + kebab(name)
+	repo := namespace + "/" + kebab(name)
 	ref := repo + ":" + layoutTag
 	c := Layout{Name: name, Repository: repo, Ref: ref, SignedBy: l.Key}
 	sign := func(digests ...string) {

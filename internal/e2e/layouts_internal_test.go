@@ -51,3 +51,19 @@ func TestInParallelReportsGoroutineFailures(t *testing.T) {
 		t.Errorf("inParallel failed without a failure: %q", outer.msg)
 	}
 }
+
+func TestLayoutNamespaceIsFresh(t *testing.T) {
+	SkipIfShort(t)
+	addr := StartRegistry(t, RegistryOptions{})
+	// A layout left on the registry by another process.
+	PushImage(t, addr+"/layouts/"+kebab(LayoutNames[0])+":"+layoutTag)
+
+	first := layoutNamespace(t, addr)
+	second := layoutNamespace(t, addr)
+	if first != addr+"/layouts-2" || second != addr+"/layouts-3" {
+		t.Errorf("namespaces %s, %s; want %[3]s/layouts-2 (layouts is on the registry), %[3]s/layouts-3", first, second, addr)
+	}
+	if got := kebab("IndexSignedPulledByInstanceDigest"); got != "index-signed-pulled-by-instance-digest" {
+		t.Errorf("kebab = %q", got)
+	}
+}

@@ -115,8 +115,8 @@ func checkLayout(t *testing.T, ls e2e.Layouts, c e2e.Layout, w layoutWant) {
 	if c.Accept != w.accept || c.Bundle != w.bundle {
 		t.Errorf("Accept %v Bundle %v, want %v %v", c.Accept, c.Bundle, w.accept, w.bundle)
 	}
-	if !strings.HasPrefix(c.Repository, ls.Registry+"/") {
-		t.Errorf("Repository %s is not on the registry %s", c.Repository, ls.Registry)
+	if !strings.HasPrefix(c.Repository, ls.Registry+"/layouts/") {
+		t.Errorf("Repository %s is not in %s/layouts/", c.Repository, ls.Registry)
 	}
 
 	// The top-level manifest, at tag 1, is what was pushed.
