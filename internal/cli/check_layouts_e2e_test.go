@@ -48,8 +48,13 @@ func platformOf(p e2e.Platform) string {
 	return s
 }
 
+// TestCheckLayouts pushes the layouts once (about 20 s of cosign and
+// skopeo) for all of its parts: one subtest per layout, then the built-in
+// requirements and the --platform golden output on the same images.
 func TestCheckLayouts(t *testing.T) {
 	env, ls, policy := layoutsEnv(t)
+	t.Run("BuiltinRequirementsSeeTheInstanceAlone", func(t *testing.T) { builtinRequirementsSeeTheInstanceAlone(t, env, ls) })
+	t.Run("PlatformGolden", func(t *testing.T) { platformGolden(t, env, ls, policy) })
 	for _, c := range ls.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			status := ExitRejected
@@ -99,8 +104,7 @@ func TestCheckLayouts(t *testing.T) {
 
 // Built-in requirements are evaluated by containers/image on the instance,
 // as podman does: it never sees the index's signature.
-func TestCheckBuiltinRequirementsSeeTheInstanceAlone(t *testing.T) {
-	env, ls, _ := layoutsEnv(t)
+func builtinRequirementsSeeTheInstanceAlone(t *testing.T, env *checkEnv, ls e2e.Layouts) {
 	builtin := fmt.Sprintf(`{"type": "sigstoreSigned", "keyPath": %q, "signedIdentity": {"type": "matchRepository"}}`, ls.Key.PublicKey)
 	policy := scopePolicy(t, ls.Registry, builtin)
 	for name, status := range map[string]int{
@@ -148,8 +152,9 @@ func normalizer(ls e2e.Layouts, c e2e.Layout, policy string) func(string) string
 	return func(s string) string { return anyDigest.ReplaceAllString(replacer.Replace(s), "sha256:UNNAMED") }
 }
 
-func TestCheckPlatformGolden(t *testing.T) {
-	env, ls, policy := layoutsEnv(t)
+// platformGolden: --platform all, another platform, linux/arm64 and a
+// platform the index lacks (exit 2, as podman pull), text and JSON.
+func platformGolden(t *testing.T, env *checkEnv, ls e2e.Layouts, policy string) {
 	for _, tt := range []struct {
 		name, layout, platform string
 		status                 int
