@@ -4,27 +4,29 @@
 //   - Scope: internal/policy's Lookup, which is containers/image's lookup
 //     (identity, namespaces including *.example.com wildcards, the
 //     transport's "" scope, the global default).
+//   - What is evaluated: what podman pull evaluates. A single manifest
+//     itself (also an instance named by its digest: nothing links it to an
+//     index). For a manifest list or image index, the instance
+//     manifest.List.ChooseInstance picks for the platform (this machine's,
+//     or podman's --platform), no match being an error as for podman; with
+//     Platform.All every instance, as skopeo copy --all copies them.
 //   - Built-in requirements: containers/image itself, one requirement at a
 //     time (signature.PolicyContext.IsRunningImageAllowed on a policy made of
-//     that requirement alone), on the top-level image.
-//   - Plugin configs: validate-config for every plugin requirement of the
-//     policy, whatever the scope, as the patched containers/image
-//     (upstream/containers-image) does when podman loads the policy; a broken
-//     one is a SetupError.
+//     that requirement alone), on the evaluated image: an instance alone,
+//     as copy.Image evaluates it, never seeing its index's signatures.
 //   - Plugin requirements: the plugin, through the protocol package's host,
 //     with the VerifyRequest the patched containers/image sends: the
-//     top-level manifest and every signature found for it (cosign .sig
+//     evaluated manifest and every signature found for it (cosign .sig
 //     attachments, then Sigstore-bundle referrers, both only where
-//     registries.d's use-sigstore-attachments allows). No metadata call.
+//     registries.d's use-sigstore-attachments allows) and, for an instance
+//     chosen from an index, the index and its signatures (image.index), so
+//     that a signature of the index counts for the instances it lists. No
+//     metadata call, and no validate-config: verify carries the config, and
+//     an INVALID_CONFIG answer (or a plugin that cannot be run) is a
+//     SetupError, for this scope only. Options.Lint validates every config
+//     of the policy, as warnings.
 //
-// All requirements of the scope must accept. Every one is evaluated, so that
-// the report says what passed and what did not, not only the first failure.
-//
-// Multi-platform images: the policy is evaluated on the top-level manifest,
-// the index when there is one, exactly as containers/image's copy does (and so
-// podman pull, skopeo copy and bootc through skopeo's proxy): a pull then
-// fetches the chosen instance by the digest the accepted index lists, which
-// binds it. So an index signed at the top level (cosign's default) is
-// accepted, and an image signed only per instance is not, as with podman.
-// The report names the evaluated manifest and lists an index's instances.
+// All requirements of the scope must accept, on every evaluated image.
+// Every one is evaluated, so that the report says what passed and what did
+// not, not only the first failure.
 package check
