@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,12 +95,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		evals = append(evals, startEvaluation(ctx, host, report.DockerReference, scope.Requirements))
 	}
 	fail := func(err error) (*Report, error) {
-		for _, e := range evals {
-			e.image.fail(err)
-		}
-		for _, e := range evals {
-			e.plugins.Wait()
-		}
+		failAll(evals, err)
 		if linting != nil {
 			linting.running.Wait()
 		}
@@ -113,51 +109,30 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	if report.Manifest, err = describeManifest(untrustedTop); err != nil {
 		return fail(&SetupError{Err: err})
 	}
-	untrustedTargets, err := chooseTargets(ctx, img, untrustedTop, opts.Platform)
-	if err != nil {
-		return fail(&SetupError{Err: err})
+	c := &checker{
+		host: host, img: img, report: report, reqs: scope.Requirements,
+		plugins: slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin),
+	}
+	if untrustedTop.IsIndex() {
+		c.untrustedIndex = &untrustedTop
 	}
 	if opts.Platform.All {
-		for range untrustedTargets {
-			evals = append(evals, startEvaluation(ctx, host, report.DockerReference, scope.Requirements))
-		}
-	}
-	var untrustedIndex *registry.Manifest
-	if untrustedTop.IsIndex() {
-		untrustedIndex = &untrustedTop
-	}
-	if slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin) {
-		indexSigs, sigs, err := fetchAllSignatures(ctx, img, untrustedIndex, untrustedTargets)
-		if err != nil {
+		err = c.evaluateAll(ctx, untrustedTop)
+	} else {
+		var untrustedTarget registry.Manifest
+		if untrustedTarget, err = chooseTarget(ctx, img, untrustedTop, opts.Platform); err != nil {
 			return fail(&SetupError{Err: err})
 		}
-		report.SignatureFormats = sigs[0].formats
-		if untrustedIndex != nil {
-			report.IndexSignatures = indexSigs.found
-		}
-		for i, e := range evals {
-			e.image.set(&imageData{untrustedManifest: untrustedTargets[i], sigs: sigs[i], untrustedIndex: untrustedIndex, indexSigs: indexSigs})
-		}
+		err = c.evaluate(ctx, evals, []registry.Manifest{untrustedTarget})
 	}
-
-	var setupErrs []error
-	for i, e := range evals {
-		instance := &untrustedTargets[i].Digest
-		if untrustedIndex == nil {
-			instance = nil
+	if err != nil {
+		if linting != nil {
+			linting.running.Wait()
 		}
-		reqs, err := e.finish(ctx, img, instance)
-		if err != nil {
-			setupErrs = append(setupErrs, err)
-			continue
-		}
-		report.Images = append(report.Images, evaluated(untrustedTargets[i], untrustedIndex, reportSignatures(e.image), reqs))
+		return nil, err
 	}
 	if linting != nil {
 		report.Warnings = linting.wait()
-	}
-	if len(setupErrs) > 0 {
-		return nil, setupErrs[0]
 	}
 	report.Accepted = true
 	for _, im := range report.Images {
@@ -197,45 +172,133 @@ func reportSignatures(p *pendingImage) []FoundSignature {
 	return p.data.sigs.found
 }
 
-// chooseTargets are the manifests the policy is evaluated on, as copy.Image
-// chooses them: a single manifest itself (also an instance named by its
-// digest: nothing links it to an index); for a list, the instance
-// manifest.List.ChooseInstance picks for platform (copy's
+// chooseTarget is the manifest the policy is evaluated on, as copy.Image
+// with CopySystemImage chooses it: a single manifest itself (also an
+// instance named by its digest: nothing links it to an index); for a list,
+// the instance manifest.List.ChooseInstance picks for platform (copy's
 // ChooseInstanceByCompression without PreferGzipInstances, which decides
-// alike), no match being an error as for podman; for All, every instance in
-// index order, each once (CopyAllImages).
-func chooseTargets(ctx context.Context, img *registry.Image, top registry.Manifest, platform Platform) ([]registry.Manifest, error) {
-	switch {
-	case !top.IsIndex():
-		return []registry.Manifest{top}, nil
-	case !platform.All:
-		m, err := img.Instance(ctx, top, registry.Platform{OS: platform.OS, Architecture: platform.Architecture, Variant: platform.Variant})
-		if err != nil {
-			return nil, fmt.Errorf("choosing an image from manifest list %s: %w", img.Reference(), err)
-		}
-		return []registry.Manifest{m}, nil
+// alike), no match being an error as for podman.
+func chooseTarget(ctx context.Context, img *registry.Image, untrustedTop registry.Manifest, platform Platform) (registry.Manifest, error) {
+	if !untrustedTop.IsIndex() {
+		return untrustedTop, nil
 	}
-	list, err := manifest.ListFromBlob(top.Bytes, top.MIMEType)
+	m, err := img.Instance(ctx, untrustedTop, registry.Platform{OS: platform.OS, Architecture: platform.Architecture, Variant: platform.Variant})
 	if err != nil {
-		return nil, fmt.Errorf("parsing index %s: %w", top.Digest, err)
+		return registry.Manifest{}, fmt.Errorf("choosing an image from manifest list %s: %w", img.Reference(), err)
 	}
-	var out []registry.Manifest
-	seen := map[digest.Digest]bool{}
+	return m, nil
+}
+
+// maxInstancesAtOnce bounds the instances --platform all evaluates at once
+// (their manifests, signatures and plugin processes): an index may list
+// thousands.
+var maxInstancesAtOnce = 4
+
+// checker evaluates the scope's requirements on the images chosen, into
+// report.
+type checker struct {
+	host   *protocol.Host
+	img    *registry.Image
+	report *Report
+	reqs   []policy.Requirement
+	// plugins says whether a plugin requirement applies: only then are
+	// signatures read.
+	plugins bool
+	// untrustedIndex is the top-level index the images are chosen from, or
+	// nil; indexSigs its signatures once read.
+	untrustedIndex *registry.Manifest
+	indexSigs      *collected
+}
+
+// evaluateAll evaluates every instance of untrustedTop in index order, each
+// digest once, as copy.Image with CopyAllImages copies them (attestation
+// manifests included); a single manifest is evaluated itself.
+func (c *checker) evaluateAll(ctx context.Context, untrustedTop registry.Manifest) error {
+	if !untrustedTop.IsIndex() {
+		return c.evaluate(ctx, []*evaluation{startEvaluation(ctx, c.host, c.report.DockerReference, c.reqs)}, []registry.Manifest{untrustedTop})
+	}
+	list, err := manifest.ListFromBlob(untrustedTop.Bytes, untrustedTop.MIMEType)
+	if err != nil {
+		return setupErrorf("parsing index %s: %w", untrustedTop.Digest, err)
+	}
+	var digests []digest.Digest
 	for _, d := range list.Instances() {
-		if seen[d] {
+		if !slices.Contains(digests, d) {
+			digests = append(digests, d)
+		}
+	}
+	if len(digests) == 0 {
+		return setupErrorf("index %s of %s lists no instance", untrustedTop.Digest, c.img.Reference())
+	}
+	for chunk := range slices.Chunk(digests, maxInstancesAtOnce) {
+		evals := make([]*evaluation, len(chunk))
+		for i := range chunk {
+			evals[i] = startEvaluation(ctx, c.host, c.report.DockerReference, c.reqs)
+		}
+		untrustedTargets := make([]registry.Manifest, len(chunk))
+		for i, d := range chunk {
+			if untrustedTargets[i], err = c.img.InstanceByDigest(ctx, untrustedTop, d); err != nil {
+				failAll(evals, err)
+				return &SetupError{Err: err}
+			}
+		}
+		if err := c.evaluate(ctx, evals, untrustedTargets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluate evaluates the requirements on untrustedTargets, one evaluation
+// each (started, their verify waiting for their requests): it reads the
+// signatures (the index's too, the first time) and hands them over, runs
+// the built-in requirements, and adds each image's outcome to the report.
+// The error is a *SetupError: no verdict.
+func (c *checker) evaluate(ctx context.Context, evals []*evaluation, untrustedTargets []registry.Manifest) error {
+	if c.plugins {
+		var indexToRead *registry.Manifest
+		if c.indexSigs == nil {
+			indexToRead = c.untrustedIndex
+		}
+		indexSigs, sigs, err := fetchAllSignatures(ctx, c.img, indexToRead, untrustedTargets)
+		if err != nil {
+			failAll(evals, err)
+			return &SetupError{Err: err}
+		}
+		if indexSigs != nil {
+			c.indexSigs = indexSigs
+			c.report.IndexSignatures = indexSigs.found
+		}
+		c.report.SignatureFormats = sigs[0].formats
+		for i, e := range evals {
+			e.image.set(&imageData{untrustedManifest: untrustedTargets[i], sigs: sigs[i], untrustedIndex: c.untrustedIndex, indexSigs: c.indexSigs})
+		}
+	}
+	var setupErr error
+	for i, e := range evals {
+		var instance *digest.Digest
+		if c.untrustedIndex != nil {
+			instance = &untrustedTargets[i].Digest
+		}
+		reqs, err := e.finish(ctx, c.img, instance)
+		if err != nil {
+			setupErr = cmp.Or(setupErr, err)
 			continue
 		}
-		seen[d] = true
-		m, err := img.InstanceByDigest(ctx, top, d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
+		c.report.Images = append(c.report.Images, evaluated(untrustedTargets[i], c.untrustedIndex, reportSignatures(e.image), reqs))
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("index %s of %s lists no instance", top.Digest, img.Reference())
+	return setupErr
+}
+
+// failAll ends evaluations that will get no image, and waits for their
+// plugins.
+func failAll(evals []*evaluation, err error) {
+	for _, e := range evals {
+		e.image.fail(err)
 	}
-	return out, nil
+	for _, e := range evals {
+		e.plugins.Wait()
+	}
 }
 
 // fetchAllSignatures fetches, at once, the signatures of the index (when
