@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/policy-plugins/sigstore/internal/e2e"
 	"github.com/policy-plugins/sigstore/internal/registry"
 )
@@ -95,6 +97,18 @@ func TestManifestOfIndex(t *testing.T) {
 	t.Run("Instance fails for a platform the index lacks", func(t *testing.T) {
 		if m, err := img.Instance(t.Context(), index, registry.Platform{OS: "windows", Architecture: "amd64"}); err == nil {
 			t.Errorf("Instance(windows/amd64) = %s, want an error", m.Digest)
+		}
+	})
+	t.Run("InstanceByDigest fetches a listed instance, refuses another", func(t *testing.T) {
+		for _, want := range pushed.Instances {
+			m, err := img.InstanceByDigest(t.Context(), index, digest.Digest(want.Digest))
+			if err != nil || !bytes.Equal(m.Bytes, want.Manifest) || m.Digest.String() != want.Digest {
+				t.Errorf("InstanceByDigest(%s) = %s, %v; want the instance", want.Digest, m.Digest, err)
+			}
+		}
+		other := e2e.PushImage(t, addr+"/team/multi:other")
+		if m, err := img.InstanceByDigest(t.Context(), index, digest.Digest(other.Digest)); err == nil || !strings.Contains(err.Error(), "does not list") {
+			t.Errorf("InstanceByDigest(unlisted %s) = %s, %v; want an error", other.Digest, m.Digest, err)
 		}
 	})
 	t.Run("Instance fails when the chosen entry's manifest is missing", func(t *testing.T) {
