@@ -42,6 +42,37 @@ medians() { # hyperfine 1.15 prints means; the JSON export has medians
 		awk -F'": *' '/"command"/ { c = $2 } /"median"/ { printf "  median %.2f ms  %s\n", $2 * 1000, c }'
 }
 
+# interleave ROUNDS NAME COMMAND [NAME COMMAND]...: runs each COMMAND (a
+# shell command line, eval'ed) once per round, in turn, timed by bash's
+# EPOCHREALTIME, and prints each one's median wall time (ms), then each
+# later one's median against the first's.
+interleave() {
+	local rounds=$1 i k t0 t1 out=$tmp/interleave
+	shift
+	local -a names=() cmds=()
+	while (($#)); do names+=("$1") cmds+=("$2") && shift 2; done
+	: >"$out"
+	for ((i = 0; i < rounds; i++)); do
+		for k in "${!cmds[@]}"; do
+			t0=$EPOCHREALTIME
+			eval "${cmds[k]}" || { echo "failed: ${cmds[k]}" >&2; return 1; }
+			t1=$EPOCHREALTIME
+			echo "$k $t0 $t1" >>"$out"
+		done
+	done
+	# Sorted by command, then time: each command's median is its middle line.
+	awk '{ printf "%d %.3f\n", $1, ($3 - $2) * 1000 }' "$out" | sort -k1,1n -k2,2n | awk -v names="$(printf '%s\n' "${names[@]}")" '
+		BEGIN { c = split(names, name, "\n"); k = -1 }
+		function flush() { if (n) m[k] = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+		$1 != k { flush(); k = $1; n = 0 }
+		{ v[++n] = $2 }
+		END {
+			flush()
+			for (i = 0; i in m; i++) printf "  median %.2f ms  %s\n", m[i], name[i + 1]
+			for (i = 1; i in m; i++) printf "  %s / %s = %.2fx (%+.2f ms)\n", name[i + 1], name[1], m[i] / m[0], m[i] - m[0]
+		}'
+}
+
 # probe NAME: hack/startprobe/NAME built like the binaries (static, -trimpath, -s -w).
 probe() {
 	CGO_ENABLED=0 go build -tags containers_image_openpgp -trimpath -ldflags '-s -w' -o "$tmp/probe-$1" "./hack/startprobe/$1"
@@ -59,10 +90,18 @@ plugin_processes() {
 	medians "$tmp/start.json"
 	# Shell mode for the redirection; hyperfine subtracts the shell's own start.
 	hyperfine --warmup 10 --runs "$runs" --style basic --export-json "$tmp/verify.json" \
-		--command-name "empty Go process (shell mode)" "$empty < $request" \
 		--command-name "plugin verify < $request (cold)" "$bin verify < $request" \
 		--command-name "command verify < $request (cold)" "$command verify < $request" >/dev/null
 	medians "$tmp/verify.json"
+	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	# hyperfine runs one command's runs back to back: on a shared machine the
+	# load moves between them. The same processes interleaved, one of each per
+	# round, each started by this shell (fork and exec, no shell of its own).
+	echo "# interleaved, $runs rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	interleave "$runs" \
+		"empty Go process" "$empty <$request" \
+		"plugin verify (cold)" "$bin verify <$request >/dev/null" \
+		"command verify (cold)" "$command verify <$request >/dev/null"
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 	# Package initialisation before main, the ten dearest of the median of 21 runs.
@@ -177,7 +216,7 @@ check_vs_cosign() {
 start_floor() {
 	local cosign p cmds=()
 	cosign=$(hack/tool.sh cosign)
-	for p in empty sigstorego check; do
+	for p in empty containersimage sigstorego check; do
 		cmds+=(--command-name "start: $p probe" "$(probe "$p")")
 	done
 	cmds+=(--command-name "start: $bin metadata" "$bin metadata")
@@ -199,7 +238,7 @@ start_floor() {
 # podman runs as internal/upstreamclients runs it: a private mount namespace
 # (cgroup2 mounted), vfs storage in a scratch directory, no events.
 podman_pull() {
-	local rounds=${BENCH_PODMAN_RUNS:-30} addr d cosign store i kind t0 t1
+	local rounds=${BENCH_PODMAN_RUNS:-30} addr d cosign store kind
 	if [[ ! -x $podman ]]; then
 		echo "# podman pull: skipped, $podman not found (make upstream-clients builds it)"
 		return 0
@@ -245,25 +284,9 @@ exec "$@"'
 		pull "$tmp/policy-$kind.json" || { echo "podman pull with $kind does not accept the image" >&2; exit 1; }
 	done
 	echo "# podman pull ($("$podman" --version)), image in storage, $addr, $rounds interleaved rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	: >"$tmp/podman-times"
-	for ((i = 0; i < rounds; i++)); do
-		for kind in sigstoreSigned plugin; do
-			t0=$EPOCHREALTIME
-			pull "$tmp/policy-$kind.json"
-			t1=$EPOCHREALTIME
-			echo "$kind $t0 $t1" >>"$tmp/podman-times"
-		done
-	done
-	# Sorted by kind, then time: each kind's median is its middle line.
-	awk '{ printf "%s %.3f\n", $1, ($3 - $2) * 1000 }' "$tmp/podman-times" | sort -k1,1 -k2,2n | awk '
-		function flush() { if (n) m[k] = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
-		$1 != k { flush(); k = $1; n = 0 }
-		{ v[++n] = $2 }
-		END {
-			flush()
-			printf "  median %.2f ms  podman pull, sigstoreSigned\n  median %.2f ms  podman pull, plugin\n", m["sigstoreSigned"], m["plugin"]
-			printf "  plugin / sigstoreSigned = %.2fx (%+.1f ms)\n", m["plugin"] / m["sigstoreSigned"], m["plugin"] - m["sigstoreSigned"]
-		}'
+	interleave "$rounds" \
+		"podman pull, sigstoreSigned" "pull $tmp/policy-sigstoreSigned.json" \
+		"podman pull, plugin" "pull $tmp/policy-plugin.json"
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
