@@ -43,9 +43,9 @@ medians() { # hyperfine 1.15 prints means; the JSON export has medians
 }
 
 # interleave ROUNDS NAME COMMAND [NAME COMMAND]...: runs each COMMAND (a
-# shell command line, eval'ed) once per round, in turn, timed by bash's
-# EPOCHREALTIME, and prints each one's median wall time (ms), then each
-# later one's median against the first's.
+# shell command line, eval'ed: podman_pull's shell function) once per round,
+# in turn, timed by bash's EPOCHREALTIME, and prints each one's median wall
+# time (ms), then each later one's median against the first's.
 interleave() {
 	local rounds=$1 i k t0 t1 out=$tmp/interleave
 	shift
@@ -95,13 +95,12 @@ plugin_processes() {
 	medians "$tmp/verify.json"
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	# hyperfine runs one command's runs back to back: on a shared machine the
-	# load moves between them. The same processes interleaved, one of each per
-	# round, each started by this shell (fork and exec, no shell of its own).
+	# load moves between them. The same processes interleaved (hack/interleave:
+	# one of each per round, no shell), with their CPU time, which the load
+	# inflates far less than the wall time.
 	echo "# interleaved, $runs rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	interleave "$runs" \
-		"empty Go process" "$empty <$request" \
-		"plugin verify (cold)" "$bin verify <$request >/dev/null" \
-		"command verify (cold)" "$command verify <$request >/dev/null"
+	go build -o "$tmp/interleave" ./hack/interleave
+	"$tmp/interleave" -rounds "$runs" -stdin "$request" -- "$empty" -- "$bin" verify -- "$command" verify -- "$bin" metadata
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 	# Package initialisation before main, the ten dearest of the median of 21 runs.
