@@ -167,6 +167,7 @@ check_vs_cosign() {
 		command -v "$tool" >/dev/null || { echo "$tool not found: run hack/install-deps.sh" >&2; exit 2; }
 	done
 	cosign=$(hack/tool.sh cosign)
+	[[ -x $tmp/interleave ]] || go build -o "$tmp/interleave" ./hack/interleave
 	addr=$(CPS_REGISTRY_DIR=$registry_dir hack/registry.sh start)
 	export COSIGN_PASSWORD=bench
 	"$cosign" generate-key-pair --output-key-prefix "$tmp/cosign" >/dev/null 2>&1
@@ -203,6 +204,10 @@ check_vs_cosign() {
 			{ m[NR] = $2 } END { printf "  %s: check takes %.2fx the wall time of cosign verify (cosign/check = %.2f)\n", f, m[1] / m[2], m[2] / m[1] }'
 		printf '  %s: max RSS, median of %d: check %s MiB, cosign verify %s MiB\n' "$format" "$runs" \
 			"$(max_rss_median "$runs" "${check_cmd[@]}")" "$(max_rss_median "$runs" "${cosign_cmd[@]}")"
+		# The same two interleaved, with their CPU time (a process's own and its
+		# children's: check's plugin processes count).
+		echo "  $format, interleaved ($runs rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+		"$tmp/interleave" -rounds "$runs" -- "${check_cmd[@]}" -- "${cosign_cmd[@]}" | sed 's/^/  /'
 	done
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }

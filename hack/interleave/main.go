@@ -7,11 +7,12 @@
 //
 //	interleave -rounds N -stdin FILE -- CMD ARGS... -- CMD ARGS... ...
 //
-// Each command's standard input is FILE (opened again per run), its standard
-// output is discarded; a command that exits non-zero stops the run.
+// Each command's standard input is FILE (opened again per run), its output is
+// discarded; a command that exits non-zero stops the run, with its stderr.
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -65,7 +66,8 @@ func main() {
 
 func run(argv []string, stdin string) (wall, cpu time.Duration, err error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if stdin != "" {
 		f, err := os.Open(stdin)
 		if err != nil {
@@ -77,6 +79,9 @@ func run(argv []string, stdin string) (wall, cpu time.Duration, err error) {
 	start := time.Now()
 	err = cmd.Run()
 	wall = time.Since(start)
+	if err != nil {
+		err = fmt.Errorf("%w\n%s", err, stderr.Bytes())
+	}
 	if cmd.ProcessState != nil {
 		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
