@@ -1,7 +1,7 @@
 # containers-policy-sigstore. `make help` lists the targets.
 #
 # The two set-up commands of README.md:
-#   make run    build the binary and verify the shipped public-good example
+#   make run    build the binaries and verify the shipped public-good example
 #   make test   install what the tests need (hack/install-deps.sh), run them all
 #
 # Install layout, in the containers projects' conventions (podman, skopeo):
@@ -23,7 +23,11 @@ MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share
 PLUGINDIR ?= /usr/lib/containers/policy-plugins.d
 
-BIN       := bin/containers-policy-sigstore
+# Two binaries: the plugin, the only file hosts run (PLUGINDIR/sigstore), links
+# the protocol and the verifier and nothing else; the command for people
+# (BINDIR/containers-policy-sigstore) adds check, lint and trusted-root.
+BIN        := bin/containers-policy-sigstore
+PLUGIN_BIN := bin/containers-policy-sigstore-plugin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS   := -s -w -X github.com/policy-plugins/sigstore/plugin.Version=$(VERSION)
 TESTFLAGS ?= -timeout 45m
@@ -45,10 +49,11 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 
 .PHONY: all
-all: binary docs ## build the binary and the man pages
+all: binary docs ## build the binaries and the man pages
 
 .PHONY: binary
-binary: ## build bin/containers-policy-sigstore (static, -trimpath, version stamped)
+binary: ## build the plugin bin/containers-policy-sigstore-plugin and the command bin/containers-policy-sigstore (static, -trimpath, version stamped)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(PLUGIN_BIN) ./cmd/containers-policy-sigstore-plugin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/containers-policy-sigstore
 
 .PHONY: docs
@@ -60,7 +65,7 @@ docs/%: docs/%.md
 
 .PHONY: run
 run: binary ## verify the real public-good keyless signature in testdata and print the verdict
-	./$(BIN) verify < testdata/public-good/request.json
+	./$(PLUGIN_BIN) verify < testdata/public-good/request.json
 
 .PHONY: deps
 deps: ## install the Debian packages and pinned Go tools the tests need
@@ -83,14 +88,12 @@ test-short: ## fast tests only: no real registry, skopeo or cosign
 # install copies what `make all` built and never builds: a packager runs it as
 # root in a build root, where building would use the wrong user's caches.
 .PHONY: install
-install: ## install the plugin, the command symlink and the man pages (builds nothing)
-	@test -x $(BIN) || { echo "$(BIN) is missing: run 'make all' first" >&2; exit 1; }
+install: ## install the plugin, the command and the man pages (builds nothing)
+	@for b in $(PLUGIN_BIN) $(BIN); do test -x $$b || { echo "$$b is missing: run 'make all' first" >&2; exit 1; }; done
 	@for m in $(MANPAGES); do test -f $$m || { echo "$$m is missing: run 'make docs' first" >&2; exit 1; }; done
 	install -d -m 0755 $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BIN) $(DESTDIR)$(PLUGINDIR)/sigstore
-	# Relative when both sit under one tree (Debian policy 10.5), so the link
-	# also resolves inside DESTDIR and chroots.
-	ln -sfn "$$(realpath -m --relative-to=$(BINDIR) $(PLUGINDIR)/sigstore)" $(DESTDIR)$(BINDIR)/containers-policy-sigstore
+	install -m 0755 $(PLUGIN_BIN) $(DESTDIR)$(PLUGINDIR)/sigstore
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/containers-policy-sigstore
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; install -d -m 0755 $(DESTDIR)$(MANDIR)/man$$s && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
@@ -110,7 +113,7 @@ STAGE := $(DIST)/stage
 
 .PHONY: packages
 packages: binary docs ## build the .deb and .rpm with nfpm into $(DIST) (reproducible: SOURCE_DATE_EPOCH)
-	hack/package-stage.sh $(STAGE) $(BIN)
+	hack/package-stage.sh $(STAGE) $(PLUGIN_BIN) $(BIN)
 	mkdir -p $(DIST)
 	for p in deb rpm; do \
 		STAGE=$(STAGE) PKG_VERSION=$(PKG_VERSION) PKG_RELEASE=$(PKG_RELEASE) \
@@ -167,6 +170,6 @@ upstream-check: ## apply the containers/image patch series, run its tests and th
 # ---- performance -----------------------------------------------------------------
 
 .PHONY: bench
-bench: binary ## time whole plugin processes (metadata, verify of the shipped example) and check against cosign verify with hyperfine, and the Go benchmarks
-	hack/bench.sh $(BIN)
+bench: binary ## time whole plugin processes (metadata, cold verify of the shipped example next to an empty Go process), check against cosign verify, and podman pulls if bin/upstream/podman exists, with hyperfine; and the Go benchmarks
+	hack/bench.sh $(PLUGIN_BIN) $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./plugin

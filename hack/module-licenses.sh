@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# List the Go modules linked into the plugin with their license files and an
+# List the Go modules linked into the plugin or the command with their license files and an
 # SPDX identifier, so packages can ship the notices that MIT, BSD and Apache-2.0
 # require with a binary, and the RPM License: tag can be checked.
 #
-#   hack/module-licenses.sh modcache       # modules of ./cmd/containers-policy-sigstore, from the module cache
+#   hack/module-licenses.sh modcache       # modules of both binaries (./cmd/...), from the module cache
 #   hack/module-licenses.sh vendor DIR     # modules vendored in DIR (DIR/modules.txt), for rpmbuild
 #   hack/module-licenses.sh expression ... # the same input, printed as one sorted "A AND B" expression
 #
@@ -62,7 +62,10 @@ modcache() {
 	local root
 	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	cd "$root"
-	go list -deps -f '{{with .Module}}{{if not .Main}}{{.Path}}@{{.Version}} {{.Dir}}{{end}}{{end}}' ./cmd/containers-policy-sigstore |
+	# Both binaries ship in one package: the command's modules are a superset of
+	# the plugin's today, but each is listed in case that changes.
+	go list -deps -f '{{with .Module}}{{if not .Main}}{{.Path}}@{{.Version}} {{.Dir}}{{end}}{{end}}' \
+		./cmd/containers-policy-sigstore-plugin ./cmd/containers-policy-sigstore |
 		LC_ALL=C sort -u | while read -r mod dir; do describe "$mod" "$dir"; done
 }
 

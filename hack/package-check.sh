@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make package-check: build the .deb and .rpm, prove them reproducible, lint
-# them, install them, run the installed plugin, remove them.
+# them, install them, run the installed plugin and command, remove them.
 #
 #   hack/package-check.sh          (as root: it installs the .deb through dpkg)
 #
@@ -11,11 +11,13 @@
 #   2. nfpm .deb and .rpm built twice with SOURCE_DATE_EPOCH: identical bytes
 #   3. .deb: dpkg-deb -I/-c, lintian --fail-on error,warning (overrides shipped
 #      in the package), dpkg -i, run the plugin (metadata, a real verify, the
-#      protocol's file rules), man -w, systemd-analyze verify of the
+#      protocol's file rules, no commands for people) and the command (its own
+#      binary: --version, verify, check and lint through the installed
+#      plugin), man -w, systemd-analyze verify of the
 #      trusted-root service and timer (installed, not enabled), dpkg -P,
 #      nothing left behind
 #   4. .rpm (nfpm): rpm -qplv, install into a scratch --root, rpm -V, run the
-#      installed plugin from there, erase
+#      installed plugin and command from there, erase
 #   5. .rpm (rpmbuild, packaging/rpm/build.sh): rpmlint with the checked-in
 #      rpmlintrc, then the same scratch-root cycle
 # Nothing is ever unpacked into the real root except by dpkg, and rpm only
@@ -26,6 +28,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 name=containers-policy-sigstore
 plugin=/usr/lib/containers/policy-plugins.d/sigstore
+command=/usr/bin/$name
 examples=/usr/share/containers-policy-sigstore/examples
 unitdir=/usr/lib/systemd/system
 start=$SECONDS
@@ -83,8 +86,9 @@ dest=$work/destdir
 make -s --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
 [[ -f $dest$plugin && ! -L $dest$plugin && $(stat -c %a "$dest$plugin") == 755 ]] ||
 	die "make install: $plugin is not a regular 0755 file"
-[[ $(readlink "$dest/usr/bin/$name") == ../lib/containers/policy-plugins.d/sigstore ]] ||
-	die "make install: /usr/bin/$name is not the relative link to the plugin"
+[[ -f $dest$command && ! -L $dest$command && $(stat -c %a "$dest$command") == 755 ]] ||
+	die "make install: $command is not a regular 0755 file"
+cmp -s "$dest$plugin" "$dest$command" && die "make install: $command is the plugin binary, not the command"
 for page in man1/$name.1 man5/$name.5 man5/containers-policy-plugin.5; do
 	[[ -f $dest/usr/share/man/$page ]] || die "make install: no $page"
 done
@@ -115,7 +119,7 @@ step "build+reproducibility"
 # real verify of the shipped public-good signature. The request names its trust
 # file under $examples; for a scratch root the path is rewritten to match.
 run_plugin() {
-	local bin=$1 dir=$2 out
+	local bin=$1 dir=$2 out out_verify
 	[[ -f $bin && ! -L $bin && -x $bin ]] || die "$bin is not a regular executable file"
 	[[ $(stat -c %a "$bin") == 755 ]] || die "$bin has mode $(stat -c %a "$bin"), want 755 (hosts refuse group/other-writable plugins)"
 	out=$("$bin" metadata)
@@ -125,7 +129,35 @@ run_plugin() {
 		die "verify exited $?: $out"
 	jq -e '.verdict == "accept" and .accepted.subject == "mitr@redhat.com"' <<<"$out" >/dev/null ||
 		die "verify of the shipped example did not accept: $out"
-	echo "$bin: metadata ok; verify: $(jq -r .reason <<<"$out")"
+	out_verify=$out
+	# The plugin binary answers the protocol only: a command for people is an
+	# unknown command to it.
+	out=$("$bin" lint) && die "$bin lint exited 0: $out"
+	jq -e '.kind == "Error" and .code == "UNKNOWN_COMMAND"' <<<"$out" >/dev/null ||
+		die "$bin lint: want UNKNOWN_COMMAND, got $out"
+	echo "$bin: metadata ok; verify: $(jq -r .reason <<<"$out_verify"); lint: UNKNOWN_COMMAND"
+}
+
+# run_command COMMAND PLUGINDIR EXAMPLES_DIR: the command for people, its own
+# binary: --version, a verify by hand, and lint of a policy naming the plugin,
+# which it runs from PLUGINDIR through the host package's lookup (validate-config).
+run_command() {
+	local bin=$1 plugins=$2 dir=$3 out
+	[[ -f $bin && ! -L $bin && -x $bin ]] || die "$bin is not a regular executable file"
+	"$bin" --version || die "$bin --version exited $?"
+	out=$(sed "s#\"$examples/#\"$dir/#g" "$dir/public-good/request.json" | "$bin" verify) ||
+		die "$bin verify exited $?: $out"
+	jq -e '.verdict == "accept"' <<<"$out" >/dev/null || die "$bin verify of the shipped example did not accept: $out"
+	# The example's own config, as a policy.json requirement.
+	sed "s#\"$examples/#\"$dir/#g" "$dir/public-good/request.json" |
+		jq '{default: [{type: "plugin", plugin: "sigstore", config: .config}]}' >"$work/lint-policy.json"
+	out=$(CONTAINERS_POLICY_PLUGINS_DIR=$plugins "$bin" lint --policy "$work/lint-policy.json" 2>&1) ||
+		die "$bin lint of a valid policy failed: $out"
+	printf '{"default": [{"type": "plugin", "plugin": "sigstore", "config": {}}]}' >"$work/lint-policy.json"
+	out=$(CONTAINERS_POLICY_PLUGINS_DIR=$plugins "$bin" lint --policy "$work/lint-policy.json" 2>&1) &&
+		die "$bin lint accepted a config the plugin rejects: $out"
+	grep -q 'no trust material' <<<"$out" || die "$bin lint: the plugin's validate-config answer is missing: $out"
+	echo "$bin: --version ok; verify accepts; lint runs $plugins/sigstore"
 }
 
 # ---- 3. .deb ---------------------------------------------------------------------
@@ -136,8 +168,8 @@ dpkg-deb -c "$deb" | grep -v ' ./usr/share/doc/.*/licenses/' >"$work/deb-content
 cat "$work/deb-contents"
 grep -q "^-rwxr-xr-x root/root .* \./usr/lib/containers/policy-plugins.d/sigstore$" "$work/deb-contents" ||
 	die ".deb: the plugin is not a root-owned 0755 file"
-grep -q "^lrwxrwxrwx root/root .* \./usr/bin/$name -> \.\./lib/containers/policy-plugins.d/sigstore$" "$work/deb-contents" ||
-	die ".deb: /usr/bin/$name is not a relative link to the plugin"
+grep -q "^-rwxr-xr-x root/root .* \./usr/bin/$name$" "$work/deb-contents" ||
+	die ".deb: /usr/bin/$name is not a root-owned 0755 file"
 for unit in service timer; do
 	grep -q "^-rw-r--r-- root/root .* \.$unitdir/$name-trusted-root\.$unit$" "$work/deb-contents" ||
 		die ".deb: no 0644 $unitdir/$name-trusted-root.$unit"
@@ -148,8 +180,7 @@ step "deb lint"
 
 dpkg -i "$deb"
 run_plugin "$plugin" "$examples"
-[[ $(readlink -f "/usr/bin/$name") == "$plugin" ]] || die "/usr/bin/$name does not resolve to $plugin"
-"/usr/bin/$name" --version
+run_command "$command" "$(dirname "$plugin")" "$examples"
 for page in "1 $name" "5 $name" "5 containers-policy-plugin"; do
 	# shellcheck disable=SC2086 # section and name
 	man -w $page || die "man -w $page: not found"
@@ -162,7 +193,7 @@ echo "systemd-analyze verify: ${units[*]} ok"
 enabled=$(find /etc/systemd/system -name "$name-trusted-root.*" 2>/dev/null)
 [[ -z $enabled ]] || die "installing the .deb enabled the timer: $enabled"
 dpkg -P "$name"
-for f in "$plugin" "/usr/bin/$name" "/usr/share/man/man1/$name.1.gz" "$examples" "${units[@]}"; do
+for f in "$plugin" "$command" "/usr/share/man/man1/$name.1.gz" "$examples" "${units[@]}"; do
 	[[ ! -e $f && ! -L $f ]] || die "$f is still there after dpkg -P"
 done
 step "deb install/run/purge"
@@ -181,8 +212,7 @@ rpm_cycle() {
 		[[ -f $scratch$unitdir/$name-trusted-root.$unit ]] || die "$pkg: no $unitdir/$name-trusted-root.$unit"
 	done
 	run_plugin "$scratch$plugin" "$scratch$examples"
-	[[ $(readlink "$scratch/usr/bin/$name") == ../lib/containers/policy-plugins.d/sigstore ]] ||
-		die "$scratch/usr/bin/$name is not the relative link to the plugin"
+	run_command "$scratch$command" "$(dirname "$scratch$plugin")" "$scratch$examples"
 	rpm -e --noscripts --root "$scratch" "$name"
 	[[ ! -e $scratch$plugin ]] || die "rpm -e left $plugin behind"
 }

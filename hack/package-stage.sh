@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
 # Prepare the tree packaging/nfpm.yaml packs, from what `make binary docs` built.
 #
-#   hack/package-stage.sh STAGE BINARY
+#   hack/package-stage.sh STAGE PLUGIN COMMAND
 #
 # STAGE/ gets:
-#   sigstore                      the binary (copied, so nfpm never reads a file a build rewrites)
+#   sigstore                      the plugin binary (copied, so nfpm never reads a file a build rewrites)
+#   containers-policy-sigstore    the command binary (the same)
 #   man/*.gz                      man pages, gzip -9n (no name, no time: reproducible)
 #   changelog.Debian.gz           packaging/debian/changelog, gzip -9n
 #   copyright                     packaging/debian/copyright plus one stanza per linked Go module
-#   licenses/MODULE/FILE          each linked module's license and NOTICE files, and Go's own
+#   licenses/MODULE/FILE          each module linked into either binary: license and NOTICE files, and Go's own
 #   examples/public-good/         testdata/public-good with request.json's paths made absolute,
 #                                 so `verify < request.json` works from any directory once installed
 # Every file is 0644 and every directory 0755 whatever the umask, because nfpm
 # takes modes from the files it reads.
 set -euo pipefail
 
-stage=${1:?usage: $0 STAGE BINARY}
-bin=${2:?usage: $0 STAGE BINARY}
+stage=${1:?usage: $0 STAGE PLUGIN COMMAND}
+plugin=${2:?usage: $0 STAGE PLUGIN COMMAND}
+command=${3:?usage: $0 STAGE PLUGIN COMMAND}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 examples=/usr/share/containers-policy-sigstore/examples
 
 rm -rf "$stage"
 mkdir -p "$stage/man" "$stage/licenses" "$stage/examples/public-good"
 
-install -m 0755 "$bin" "$stage/sigstore"
+install -m 0755 "$plugin" "$stage/sigstore"
+install -m 0755 "$command" "$stage/containers-policy-sigstore"
 
 for m in "$root"/docs/*.[1-9]; do
 	# shellcheck disable=SC2094 # reads docs/X.1, writes $stage/man/X.1.gz
@@ -103,4 +106,4 @@ cp "$goroot/LICENSE" "$stage/licenses/go/LICENSE"
 } >>"$stage/copyright"
 
 find "$stage" -type d -exec chmod 0755 {} +
-find "$stage" -type f ! -name sigstore -exec chmod 0644 {} +
+find "$stage" -type f ! -name sigstore ! -name containers-policy-sigstore -exec chmod 0644 {} +

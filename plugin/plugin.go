@@ -51,6 +51,8 @@
 package plugin
 
 import (
+	"io"
+
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
@@ -89,4 +91,11 @@ func (Handler) ValidateConfig(req *protocol.ValidateConfigRequest) (*protocol.Va
 // Verify evaluates a request.
 func (Handler) Verify(req *protocol.VerifyRequest) (*protocol.VerifyResponse, error) {
 	return Evaluate(req)
+}
+
+// Serve is the plugin process: one protocol command in args, its request on
+// stdin, its answer on stdout; the exit status is returned. The plugin binary's
+// main and the tests that stand in for that binary both call it.
+func Serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return protocol.Serve(Handler{}, args, stdin, stdout, stderr)
 }

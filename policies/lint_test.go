@@ -9,15 +9,17 @@ import (
 	"testing"
 
 	"github.com/policy-plugins/sigstore/internal/cli"
+	"github.com/policy-plugins/sigstore/plugin"
 	"github.com/policy-plugins/sigstore/protocol"
 	"go.yaml.in/yaml/v3"
 )
 
-// TestMain lets this test binary also be the sigstore plugin: lint runs the
-// plugin through the host package, which finds it by name in a directory.
+// TestMain lets this test binary also be the sigstore plugin, which runs what
+// the plugin binary runs (plugin.Serve): lint runs the plugin through the host
+// package, which finds it by name in a directory.
 func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == "sigstore" {
-		os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(plugin.Serve(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -1,6 +1,8 @@
-// Command containers-policy-sigstore is the sigstore policy plugin for
-// containers/image (installed as /usr/lib/containers/policy-plugins.d/sigstore) and
-// the check and lint tools built on it. main only wires the process to internal/cli.
+// Command containers-policy-sigstore is the command for people and CI
+// (/usr/bin/containers-policy-sigstore): check, lint, trusted-root, and the
+// protocol commands (verify of a request by hand). Hosts run the plugin binary,
+// cmd/containers-policy-sigstore-plugin, and so does check. main only wires the
+// process to internal/cli.
 package main
 
 import (

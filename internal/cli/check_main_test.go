@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/policy-plugins/sigstore/plugin"
 	"github.com/policy-plugins/sigstore/protocol"
 )
 
@@ -18,12 +19,13 @@ var updateScripts = flag.Bool("update", false, "update the golden parts of the t
 // TestMain makes this test binary three programs: the tests; the command
 // (containers-policy-sigstore, on $PATH in scripts); and the sigstore plugin,
 // when started under that name from a plugin directory, as check and lint
-// start it through the host package.
+// start it through the host package. The plugin runs what the plugin binary
+// (cmd/containers-policy-sigstore-plugin) runs, which answers the protocol
+// commands only: a check that ran the command instead would fail its scripts.
 func TestMain(m *testing.M) {
-	main := func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 	testscript.Main(m, map[string]func(){
-		Program:    main,
-		"sigstore": main,
+		Program:    func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"sigstore": func() { os.Exit(plugin.Serve(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
 

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,11 +15,25 @@ import (
 // Scopes are always quoted (they hold dots and slashes); transport names are
 // written bare when they are identifiers.
 
-var identifierRE = regexp.MustCompile(`\A[A-Za-z_][A-Za-z0-9_]*\z`)
+// isIdentifier reports whether s matches \A[A-Za-z_][A-Za-z0-9_]*\z. A loop,
+// not a package-level regexp, which every start of the command would compile
+// (TestIsIdentifierIsTheRegexp compares the two).
+func isIdentifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
 
 // TransportPath is the path of a transport's scopes object.
 func TransportPath(transport string) string {
-	if identifierRE.MatchString(transport) {
+	if isIdentifier(transport) {
 		return "transports." + transport
 	}
 	return "transports[" + strconv.Quote(transport) + "]"

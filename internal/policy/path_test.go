@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,33 @@ func TestBuiltinPolicy(t *testing.T) {
 	}
 	if _, err := BuiltinPolicy([]byte(`{"type": "signedBy"}`)); err == nil {
 		t.Fatal("containers/image accepted a signedBy without keyType")
+	}
+}
+
+// TestIsIdentifierIsTheRegexp checks the loop against the regexp it replaced,
+// on every string of up to three bytes from an alphabet of each class and the
+// edges around them, and on longer ones.
+func TestIsIdentifierIsTheRegexp(t *testing.T) {
+	re := regexp.MustCompile(`\A[A-Za-z_][A-Za-z0-9_]*\z`)
+	alphabet := []string{"", "a", "z", "A", "Z", "_", "0", "9", "/", ".", "-", "@", "`", "[", "{", ":", "\x00", "\n", "é", "\xff"}
+	var n int
+	for _, a := range alphabet {
+		for _, b := range alphabet {
+			for _, c := range alphabet {
+				s := a + b + c
+				n++
+				if got, want := isIdentifier(s), re.MatchString(s); got != want {
+					t.Errorf("isIdentifier(%q) = %v, the regexp says %v", s, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"docker", "containers_storage", "docker_daemon", "oci-archive", "_x9", "9x", "x 9", "abc\n"} {
+		if got, want := isIdentifier(s), re.MatchString(s); got != want {
+			t.Errorf("isIdentifier(%q) = %v, the regexp says %v", s, got, want)
+		}
+	}
+	if n < 8000 {
+		t.Fatalf("only %d strings compared", n)
 	}
 }

@@ -135,14 +135,15 @@ func buildProgram(root, name, tree string) (string, error) {
 	return bin, command(dir, env, "go", "build", "-o", bin, ".")
 }
 
-// plugin is this repository's plugin binary, built once.
+// plugin is this repository's plugin binary (the file hosts run as
+// policy-plugins.d/sigstore), built once.
 func plugin(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
 	return sigstorePlugin.get(t, func() (string, error) {
-		bin := filepath.Join(workDir, "containers-policy-sigstore")
+		bin := filepath.Join(workDir, "containers-policy-sigstore-plugin")
 		env := append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-tags="+buildTags)
-		return bin, command(root, env, "go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/containers-policy-sigstore")
+		return bin, command(root, env, "go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/containers-policy-sigstore-plugin")
 	})
 }
 
