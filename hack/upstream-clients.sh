@@ -266,7 +266,9 @@ build() {
 		cgo=1 t=$podman_tags pkg=./cmd/podman
 	fi
 	local start=$SECONDS
-	step "$client" "go build $pkg (tags: $t)" env CGO_ENABLED=$cgo GOFLAGS=-mod=readonly \
+	# A "missing go.sum entry" or "updates to go.mod needed" here means the
+	# pins no longer fit the tree (e.g. the series changed its go.mod).
+	step "$client" "go build $pkg (tags: $t; if go.mod/go.sum are stale: hack/upstream-clients.sh pin $client)" env CGO_ENABLED=$cgo GOFLAGS=-mod=readonly \
 		go -C "$dir" build -trimpath -tags "$t" -ldflags "-s -w" -o "$out/.$client.tmp" "$pkg"
 	mv "$out/.$client.tmp" "$out/$client"
 	log "$client: built $out/$client ($((SECONDS - start))s)"
