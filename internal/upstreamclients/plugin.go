@@ -47,13 +47,13 @@ func buildPlugin() (string, error) {
 	}
 	pluginBuild.dir = dir
 	bin := filepath.Join(dir, PluginName)
-	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/containers-policy-sigstore")
+	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/containers-policy-sigstore-plugin")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-tags=containers_image_openpgp")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/containers-policy-sigstore: %w\n%s", err, out.String())
+		return "", fmt.Errorf("go build ./cmd/containers-policy-sigstore-plugin: %w\n%s", err, out.String())
 	}
 	return bin, nil
 }
