@@ -105,3 +105,12 @@ func SimpleSigningPayload(dockerReference, manifestDigest string) []byte {
 		`"},"image":{"docker-manifest-digest":"` + manifestDigest +
 		`"},"type":"cosign container image signature"},"optional":null}`)
 }
+
+// SignLegacyRecursive signs ref, an index by digest, and every manifest it
+// lists with `cosign sign --recursive`, in the legacy layout: one
+// sha256-<hex>.sig tag per digest.
+func SignLegacyRecursive(t testing.TB, key KeyPair, ref string) {
+	t.Helper()
+	args := append([]string{"sign", "--key", key.PrivateKey, "--new-bundle-format=false", "--recursive"}, offlineSignFlags...)
+	Cosign(t, append(args, ref)...)
+}

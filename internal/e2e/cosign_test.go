@@ -67,6 +67,15 @@ func legacySignature(t *testing.T, repository, digest string) (e2e.OCIDescriptor
 // verifyECDSA verifies a base64 ASN.1 ECDSA signature over SHA-256(data).
 func verifyECDSA(t *testing.T, pubPEM []byte, data []byte, b64Sig string) {
 	t.Helper()
+	if !ecdsaVerifies(t, pubPEM, data, b64Sig) {
+		t.Errorf("signature does not verify with the key pair's public key")
+	}
+}
+
+// ecdsaVerifies says whether b64Sig, base64 ASN.1 ECDSA, signs SHA-256(data)
+// with the PEM public key.
+func ecdsaVerifies(t *testing.T, pubPEM []byte, data []byte, b64Sig string) bool {
+	t.Helper()
 	block, _ := pem.Decode(pubPEM)
 	if block == nil {
 		t.Fatalf("no PEM in public key %s", pubPEM)
@@ -80,9 +89,7 @@ func verifyECDSA(t *testing.T, pubPEM []byte, data []byte, b64Sig string) {
 		t.Fatalf("signature %q is not base64: %v", b64Sig, err)
 	}
 	sum := sha256.Sum256(data)
-	if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), sum[:], sig) {
-		t.Errorf("signature does not verify with the key pair's public key")
-	}
+	return ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), sum[:], sig)
 }
 
 func readFile(t *testing.T, path string) []byte {
