@@ -70,9 +70,10 @@ deps: ## install the Debian packages and pinned Go tools the tests need
 # purges it): CI is a throwaway root machine, which is why `make test` runs it.
 # It runs first so that go test's summary closes the output.
 .PHONY: test
-test: deps ## run validate, upstream-check, package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign)
+test: deps ## run validate, upstream-check, upstream-clients, package-check and the whole test suite (unit, CLI scripts, real registry, skopeo, cosign, podman)
 	$(MAKE) validate
 	$(MAKE) upstream-check
+	$(MAKE) upstream-clients
 	$(MAKE) package-check
 	$(GO) test $(TESTFLAGS) ./...
 
@@ -163,6 +164,15 @@ upstream-check: ## apply the containers/image patch series, run its tests and th
 	hack/upstream-apply.sh "$$tmp/image" && \
 	hack/upstream-test.sh "$$tmp/image" && \
 	for e2e in $(UPSTREAM_E2E); do $$e2e "$$tmp/image" || exit 1; done
+
+# Real skopeo and podman from their own sources ($$UPSTREAM_SRC, default
+# ../shared/upstream-src, else cloned at upstream/clients/sources) with the
+# series, and skopeo as released, into bin/upstream/; rebuilt only when what
+# goes into them changes. `hack/upstream-clients.sh pin` regenerates the pinned
+# go.mod/go.sum in upstream/clients/.
+.PHONY: upstream-clients
+upstream-clients: ## build patched skopeo and podman (and skopeo as released) from source into bin/upstream/
+	hack/upstream-clients.sh
 
 # ---- performance -----------------------------------------------------------------
 
