@@ -1,16 +1,15 @@
 package imageproxy_test
 
 import (
-	"os"
 	"testing"
+
+	"github.com/policy-plugins/sigstore/internal/upstreamclients"
 )
 
-// skopeo is the skopeo binary the tests drive: $CPS_IMAGEPROXY_SKOPEO.
+// skopeo is the skopeo the tests drive: the one `make upstream-clients`
+// builds against containers/image as released (the protocol is skopeo's,
+// not the patch series').
 func skopeo(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("CPS_IMAGEPROXY_SKOPEO")
-	if bin == "" {
-		t.Fatal("CPS_IMAGEPROXY_SKOPEO is not set")
-	}
-	return bin
+	return upstreamclients.Binary(t, upstreamclients.PristineSkopeo)
 }
