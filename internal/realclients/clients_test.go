@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ var (
 			s.env(), upstreamclients.Args("--remove-signatures"))
 		if err != nil {
 			wantNoLayout(t, layout)
-			return outcome{message: stderr}
+			return outcome{message: logrusMessages(stderr)}
 		}
 		return outcome{accepted: true, digest: layoutDigest(t, layout)}
 	}}
@@ -80,6 +81,24 @@ var (
 		return proxyOpen(t, s, bin, policy, ref)
 	}}
 )
+
+// logrusMessages is stderr, then the msg="..." values of its logrus lines
+// (skopeo's) unquoted, so that a fragment holding quotes matches.
+func logrusMessages(stderr string) string {
+	out := stderr
+	for _, line := range strings.Split(stderr, "\n") {
+		_, quoted, ok := strings.Cut(line, " msg=")
+		if !ok {
+			continue
+		}
+		if prefix, err := strconv.QuotedPrefix(quoted); err == nil {
+			if msg, err := strconv.Unquote(prefix); err == nil {
+				out += "\n" + msg
+			}
+		}
+	}
+	return out
+}
 
 // wantAccepted asserts that the client accepted and took the image whose
 // manifest is manifest (for a list: the instance for this machine).
