@@ -25,7 +25,8 @@
 #   build (default)  build what changed. A client is rebuilt only when the hash
 #                    of what goes into it (series, patches, pins, sources, this
 #                    script, Go version, C compiler) differs from the one stamped
-#                    next to its binary.
+#                    next to its binary, and no build with that hash is in
+#                    $UPSTREAM_CLIENTS_CACHE/bin (the newest three per client).
 #   pin              regenerate the pins: `go mod tidy` of each prepared tree
 #                    (with relative replace directives), copied back into
 #                    upstream/clients/CLIENT/go.{mod,sum}. Run it after a change
@@ -276,8 +277,24 @@ for client in "${clients[@]}"; do
 		continue
 	fi
 	rm -f "$out/.$client.key"
-	prepare "$client"
-	build "$client"
+	# A build with this key from an earlier run, in any clone on this machine
+	# (CI clones afresh, into another directory).
+	cached=$cache/bin/$client-$k
+	if [[ -x $cached ]]; then
+		cp "$cached" "$out/.$client.tmp"
+		mv "$out/.$client.tmp" "$out/$client"
+		log "$client: from the cache ($cached)"
+	else
+		prepare "$client"
+		build "$client"
+		mkdir -p "$cache/bin"
+		cp "$out/$client" "$cached.tmp.$$"
+		mv "$cached.tmp.$$" "$cached"
+		# Keep the newest three builds of each client.
+		# (64 ?: a key, so that skopeo's pattern leaves skopeo-pristine's alone).
+		find "$cache/bin" -maxdepth 1 -name "$client-$(printf '?%.0s' {1..64})" -printf '%T@ %p\n' |
+			sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
+	fi
 	echo "$k" >"$out/.$client.key"
 done
 log "done: ${clients[*]} in $out ($((SECONDS - start))s)"

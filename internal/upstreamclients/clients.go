@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -271,4 +272,23 @@ func exitText(err error) string {
 		return "exit 0"
 	}
 	return err.Error()
+}
+
+// Messages is a client's stderr with the logrus lines skopeo writes
+// (`time="..." level=fatal msg="..."`) replaced by their unquoted msg, so
+// that a test can look for a reason as the plugin wrote it; other lines
+// (podman's `Error: ...`) stay as they are.
+func Messages(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, line := range lines {
+		_, quoted, ok := strings.Cut(line, ` msg="`)
+		if !ok || !strings.HasPrefix(line, "time=") {
+			continue
+		}
+		// msg is the last field of logrus' text format for these lines.
+		if msg, err := strconv.Unquote(`"` + quoted); err == nil {
+			lines[i] = msg
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -78,8 +78,9 @@ func wantRefused(t *testing.T, stderr string, err error, fragments ...string) {
 	if err == nil {
 		t.Fatalf("the client accepted; want a refusal saying %q", fragments)
 	}
+	msgs := upstreamclients.Messages(stderr)
 	for _, f := range fragments {
-		if !strings.Contains(stderr, f) {
+		if !strings.Contains(msgs, f) {
 			t.Errorf("stderr does not say %q:\n%s", f, stderr)
 		}
 	}
@@ -222,6 +223,14 @@ func (r *recorder) Fatalf(format string, args ...any) {
 func (r *recorder) Skipf(format string, args ...any) {
 	if r.fatal == "" && r.skip == "" {
 		r.skip = fmt.Sprintf(format, args...)
+	}
+}
+
+func TestMessagesUnquotesLogrusLines(t *testing.T) {
+	stderr := `time="2026-12-08T00:06:37Z" level=fatal msg="Source image rejected: Policy plugin \"sigstore\" rejected the image: a\tb"` + "\nError: as is \"quoted\"\n"
+	want := "Source image rejected: Policy plugin \"sigstore\" rejected the image: a\tb\nError: as is \"quoted\"\n"
+	if got := upstreamclients.Messages(stderr); got != want {
+		t.Errorf("Messages = %q, want %q", got, want)
 	}
 }
 
