@@ -22,10 +22,10 @@ import (
 type signedSet int
 
 const (
-	signedNone signedSet = iota
-	signedTop            // the top-level manifest: the list, or the single manifest
-	signedInstances      // every instance, not the list
-	signedAll            // the list and every instance (cosign sign --recursive)
+	signedNone      signedSet = iota
+	signedTop                 // the top-level manifest: the list, or the single manifest
+	signedInstances           // every instance, not the list
+	signedAll                 // the list and every instance (cosign sign --recursive)
 )
 
 // layoutWant is issue 17's table, written out independently of
