@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -46,7 +45,7 @@ var (
 		}
 		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref, s.env())
 		if err != nil {
-			return outcome{message: stderr}
+			return outcome{message: upstreamclients.Messages(stderr)}
 		}
 		lines := strings.Fields(stdout)
 		if len(lines) == 0 {
@@ -67,7 +66,7 @@ var (
 			s.env(), upstreamclients.Args("--remove-signatures"))
 		if err != nil {
 			wantNoLayout(t, layout)
-			return outcome{message: logrusMessages(stderr)}
+			return outcome{message: upstreamclients.Messages(stderr)}
 		}
 		return outcome{accepted: true, digest: layoutDigest(t, layout)}
 	}}
@@ -81,24 +80,6 @@ var (
 		return proxyOpen(t, s, bin, policy, ref)
 	}}
 )
-
-// logrusMessages is stderr, then the msg="..." values of its logrus lines
-// (skopeo's) unquoted, so that a fragment holding quotes matches.
-func logrusMessages(stderr string) string {
-	out := stderr
-	for _, line := range strings.Split(stderr, "\n") {
-		_, quoted, ok := strings.Cut(line, " msg=")
-		if !ok {
-			continue
-		}
-		if prefix, err := strconv.QuotedPrefix(quoted); err == nil {
-			if msg, err := strconv.Unquote(prefix); err == nil {
-				out += "\n" + msg
-			}
-		}
-	}
-	return out
-}
 
 // wantAccepted asserts that the client accepted and took the image whose
 // manifest is manifest (for a list: the instance for this machine).
