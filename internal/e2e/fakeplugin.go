@@ -37,14 +37,13 @@ func InstallPlugin(t testing.TB, dir, name, bin string) string {
 	return WriteExecutable(t, dir, name, data)
 }
 
-// fakePluginTemplate answers validate-config as a valid config, then runs
-// its first %s; on verify it runs the second.
+// fakePluginTemplate answers validate-config (which lint and check run) as a
+// valid config, and on verify runs %s after reading the request.
 const fakePluginTemplate = `#!/bin/sh
 case "$1" in
 validate-config)
 	cat >/dev/null
-	echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}'
-	%s ;;
+	echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}' ;;
 verify)
 	cat >/dev/null
 	%s ;;
@@ -52,15 +51,11 @@ verify)
 esac
 `
 
-// FakePlugin installs a shell-script plugin as dir/name: afterValidate runs
-// after its validate-config answer, onVerify on verify (after reading the
-// request). Empty afterValidate does nothing.
-func FakePlugin(t testing.TB, dir, name, afterValidate, onVerify string) string {
+// FakePlugin installs a shell-script plugin as dir/name that runs onVerify
+// on verify.
+func FakePlugin(t testing.TB, dir, name, onVerify string) string {
 	t.Helper()
-	if afterValidate == "" {
-		afterValidate = ":"
-	}
-	return WriteExecutable(t, dir, name, fmt.Appendf(nil, fakePluginTemplate, afterValidate, onVerify))
+	return WriteExecutable(t, dir, name, fmt.Appendf(nil, fakePluginTemplate, onVerify))
 }
 
 // CrashingVerify is a FakePlugin onVerify that dies as a segfaulting plugin

@@ -3,10 +3,12 @@ package realclients
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/policy-plugins/sigstore/internal/e2e"
+	"github.com/policy-plugins/sigstore/internal/upstreamclients"
 )
 
 // The cases every client gets. Each starts its own registry: some change
@@ -138,7 +140,7 @@ var cases = []testCase{
 	{name: "CrashingPlugin", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
 		img, _, sigstore := s.signed(t, "crash")
-		e2e.FakePlugin(t, s.plugins, "crashy", "", e2e.CrashingVerify)
+		e2e.FakePlugin(t, s.plugins, "crashy", e2e.CrashingVerify)
 		policy := s.policy(t, sigstore, e2e.PluginRequirement("crashy", `{}`))
 		c.pull(t, s, policy, img.Ref, false).wantRefused(t, `Policy plugin "crashy" failed: `,
 			"exit status 139", "segmentation fault in verify")
@@ -147,7 +149,7 @@ var cases = []testCase{
 		s := newSetting(t, e2e.RegistryOptions{})
 		img, _, sigstore := s.signed(t, "hang")
 		pids := filepath.Join(t.TempDir(), "pids")
-		e2e.FakePlugin(t, s.plugins, "hangs", "", e2e.HangingVerify(pids))
+		e2e.FakePlugin(t, s.plugins, "hangs", e2e.HangingVerify(pids))
 		policy := s.policy(t, sigstore, e2e.PluginRequirement("hangs", `{}`))
 		// The clients have no flag for the host's deadline: its default holds.
 		const deadline = 30 * time.Second
@@ -168,6 +170,30 @@ var cases = []testCase{
 		}
 		c.pull(t, s, s.policy(t, sigstore), img.Ref, false).wantRefused(t, `Policy plugin "sigstore"`,
 			"is writable by group or others (mode 0775)")
+	}},
+
+	// The cost of a plugin requirement in a pull: one verify process per
+	// requirement per image evaluated, nothing when policy.json is loaded.
+	{name: "PluginRunsOncePerImage", run: func(t *testing.T, c client) {
+		s := newSetting(t, e2e.RegistryOptions{})
+		img, key, _ := s.signed(t, "counted")
+		log := e2e.CountingPlugin(t, s.plugins, "counted", upstreamclients.PluginBinary(t))
+		one := e2e.PluginRequirement("counted", e2e.KeyConfig(key, "matchRepository"))
+		other := e2e.PluginRequirement("counted", e2e.KeyConfig(key, "digestOnly"))
+		for _, tt := range []struct {
+			name         string
+			requirements []string
+			want         []string
+		}{
+			{"one plugin requirement", []string{one}, []string{"verify"}},
+			{"beside sigstoreSigned", []string{e2e.SigstoreSigned(key), one}, []string{"verify"}},
+			{"two plugin requirements", []string{one, other}, []string{"verify", "verify"}},
+		} {
+			c.pull(t, s, s.policy(t, tt.requirements...), img.Ref, false).wantAccepted(t, img.Manifest)
+			if got := e2e.Invocations(t, log); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: the plugin ran for %q, want %q", tt.name, got, tt.want)
+			}
+		}
 	}},
 
 	// A scope holding sigstoreSigned and a plugin requirement accepts only
