@@ -262,7 +262,12 @@ func run(t testing.TB, c config, env []string, bin string, args ...string) (stdo
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%s: killed after %s: %w", filepath.Base(bin), c.timeout, err)
 	}
-	t.Logf("upstreamclients: %s %s: %v (%s)\nstdout:\n%s\nstderr:\n%s", filepath.Base(bin), strings.Join(args, " "),
+	shown := append([]string{filepath.Base(bin)}, args...)
+	if len(args) > 5 && args[1] == "sh" && args[3] == podmanNamespace {
+		// unshare -m sh -c SCRIPT sh PODMAN ARGS: the script is always the same.
+		shown = append([]string{"unshare -m sh -c ... podman"}, args[6:]...)
+	}
+	t.Logf("upstreamclients: %s: %v (%s)\nstdout:\n%s\nstderr:\n%s", strings.Join(shown, " "),
 		exitText(err), time.Since(start).Round(time.Millisecond), outBuf.String(), errBuf.String())
 	return outBuf.String(), errBuf.String(), err
 }
