@@ -6,5 +6,6 @@
 // tool fails the test with a message naming hack/install-deps.sh; it is never
 // skipped. Tests that use these helpers call SkipIfShort first, so that
 // `go test -short ./...` stays fast. hack/README.md documents the registry
-// layouts cosign produces, as these tests observe them.
+// layouts cosign produces, as these tests observe them, and the layouts of
+// multi-platform images PushLayouts pushes for every client's end-to-end tests.
 package e2e

@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -130,23 +133,117 @@ const layoutTag = "1"
 // PushLayouts pushes every layout (LayoutNames) into its own fresh
 // repository, addr/layouts/<name in kebab case>, of the registry at addr (a
 // StartRegistry registry) with skopeo, and signs it with cosign: legacy .sig
-// attachments, except MultiArchIndexSignedBundle (a cosign v3 bundle).
-// Every list has an instance for NativePlatform and one for OtherPlatform;
-// every image's content names its repository, so no two layouts share a
-// manifest digest.
+// attachments, except MultiArchIndexSignedBundle (a cosign v3 bundle, in the
+// referrers tag, or through the API on a RegistryOptions.ReferrersAPI
+// registry). Every list has an instance for NativePlatform and one for
+// OtherPlatform; every image's content names its repository, so no two
+// layouts share a manifest digest. A second call for the same registry uses
+// addr/layouts-2/..., and so on.
+//
+// It costs about 6 s of CPU (skopeo, and cosign decrypting the key once per
+// signature): call it once per test and run the cases as subtests. The keys
+// are in t's temporary directories, gone when t ends.
 func PushLayouts(t testing.TB, addr string) Layouts {
 	t.Helper()
-	ls := Layouts{Registry: addr, Key: GenerateKeyPair(t), OtherKey: GenerateKeyPair(t)}
-	for _, name := range LayoutNames {
-		ls.Cases = append(ls.Cases, ls.push(t, name))
-	}
+	ls := Layouts{Registry: addr}
+	namespace := layoutNamespace(t, addr)
+	keys := make([]KeyPair, 2)
+	inParallel(t, len(keys), func(t testing.TB, i int) { keys[i] = GenerateKeyPair(t) })
+	ls.Key, ls.OtherKey = keys[0], keys[1]
+	ls.Cases = make([]Layout, len(LayoutNames))
+	inParallel(t, len(LayoutNames), func(t testing.TB, i int) { ls.Cases[i] = ls.push(t, namespace, LayoutNames[i]) })
 	return ls
 }
 
-// push builds, pushes and signs the layout name.
-func (l Layouts) push(t testing.TB, name string) Layout {
+// takenNamespaces are the namespaces layoutNamespace gave out.
+var takenNamespaces = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+// layoutNamespace returns addr/layouts, or addr/layouts-N for the first N
+// that neither this process gave out nor holds a layout on the registry.
+func layoutNamespace(t testing.TB, addr string) string {
 	t.Helper()
-	repo := l.Registry + "/layouts/" + kebab(name)
+	takenNamespaces.Lock()
+	defer takenNamespaces.Unlock()
+	for n := 1; ; n++ {
+		namespace := addr + "/layouts"
+		if n > 1 {
+			namespace = fmt.Sprintf("%s-%d", namespace, n)
+		}
+		if takenNamespaces.m[namespace] {
+			continue
+		}
+		takenNamespaces.m[namespace] = true
+		if ManifestStatus(t, namespace+"/"+kebab(LayoutNames[0]), layoutTag) == http.StatusNotFound {
+			return namespace
+		}
+	}
+}
+
+// inParallel runs f(t, 0) ... f(t, n-1), as many at a time as there are
+// CPUs: skopeo and cosign are CPU-bound processes (cosign spends ~0.3 s of
+// CPU decrypting the key for each digest it signs), the layouts independent.
+// f runs on its own goroutine, where t.Fatal must not be called, so it gets a
+// goroutineTB; the failures it records fail t once all have finished.
+func inParallel(t testing.TB, n int, f func(t testing.TB, i int)) {
+	t.Helper()
+	sem := make(chan struct{}, max(2, runtime.NumCPU()))
+	var wg sync.WaitGroup
+	tbs := make([]*goroutineTB, n)
+	for i := range n {
+		tbs[i] = &goroutineTB{TB: t}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(tbs[i], i)
+		}()
+	}
+	wg.Wait()
+	var failures []string
+	for _, tb := range tbs {
+		failures = append(failures, tb.failures...)
+	}
+	if len(failures) > 0 {
+		t.Fatalf("%s", strings.Join(failures, "\n"))
+	}
+}
+
+// goroutineTB is a testing.TB for a goroutine other than the test's: Error
+// and Fatal record the failure (Fatal then ends the goroutine, as FailNow
+// does a test's); the rest (Helper, Logf, TempDir, Cleanup) is t's, which
+// the testing package allows from any goroutine.
+type goroutineTB struct {
+	testing.TB
+	mu       sync.Mutex
+	failures []string
+}
+
+func (g *goroutineTB) record(msg string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failures = append(g.failures, msg)
+}
+
+func (g *goroutineTB) Error(args ...any)                 { g.record(fmt.Sprint(args...)) }
+func (g *goroutineTB) Errorf(format string, args ...any) { g.record(fmt.Sprintf(format, args...)) }
+func (g *goroutineTB) Fail()                             { g.record("failed") }
+func (g *goroutineTB) Failed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.failures) > 0
+}
+func (g *goroutineTB) FailNow()                          { g.Fail(); runtime.Goexit() }
+func (g *goroutineTB) Fatal(args ...any)                 { g.Error(args...); runtime.Goexit() }
+func (g *goroutineTB) Fatalf(format string, args ...any) { g.Errorf(format, args...); runtime.Goexit() }
+
+// push builds, pushes and signs the layout name.
+func (l Layouts) push(t testing.TB, namespace, name string) Layout {
+	t.Helper()
+	repo := namespace + "/" + kebab(name)
 	ref := repo + ":" + layoutTag
 	c := Layout{Name: name, Repository: repo, Ref: ref, SignedBy: l.Key}
 	sign := func(digests ...string) {
