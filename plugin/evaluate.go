@@ -16,8 +16,14 @@ import (
 // files its config names. A config that cannot be used is an INVALID_CONFIG error;
 // everything about the signatures is a verdict.
 func Evaluate(req *protocol.VerifyRequest) (*protocol.VerifyResponse, error) {
-	if len(req.Signatures) > MaxSignatures {
-		return nil, protocol.Errorf(protocol.CodeInvalidRequest, "the request carries %d signatures; at most %d are evaluated", len(req.Signatures), MaxSignatures)
+	// DecodeVerifyRequest refuses these already; an in-process caller's
+	// request is held to the same limit.
+	total := len(req.Signatures)
+	if req.Image.Index != nil {
+		total += len(req.Image.Index.Signatures)
+	}
+	if total > MaxSignatures {
+		return nil, protocol.Errorf(protocol.CodeInvalidRequest, "the request carries %d signature entries (signatures and image.index.signatures together); at most %d are allowed", total, MaxSignatures)
 	}
 	cfg, errs, _ := ParseConfig(req.Config)
 	if len(errs) > 0 {
@@ -216,6 +222,7 @@ func (e *evaluation) checkSignedReference(signed *string) error {
 
 func accepted(index int, format string, out outcome) *protocol.Accepted {
 	a := &protocol.Accepted{
+		Via:             protocol.AcceptedViaImage,
 		Signature:       index,
 		Format:          format,
 		Issuer:          out.accepted.issuer,

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 // Limits that keep one verify inside what a host allows a plugin
@@ -11,10 +13,11 @@ import (
 // time), whatever the request holds. A real image has a handful of signatures,
 // each with a chain of two certificates.
 const (
-	// MaxSignatures is the most signatures one request may carry; a request
-	// with more is INVALID_REQUEST. A thousand full verifications take a few
-	// seconds, and a thousand bounded reasons fit the response.
-	MaxSignatures = 1000
+	// MaxSignatures is the most signatures one request may carry, both lists
+	// together (protocol.MaxSignatures); a request with more is
+	// INVALID_REQUEST. A thousand full verifications take a few seconds, and a
+	// thousand bounded reasons fit the response.
+	MaxSignatures = protocol.MaxSignatures
 	// MaxChainCertificates is the most certificates a signature may carry
 	// besides its leaf (cosign's chain annotation, a bundle's
 	// x509CertificateChain): each is a path-building candidate, and each

@@ -84,7 +84,7 @@ func TestLimits(t *testing.T) {
 		if status != protocol.ExitError {
 			t.Fatalf("exit %d", status)
 		}
-		wantError(t, stdout, protocol.CodeInvalidRequest, "the request carries 10000 signatures; at most 1000 are evaluated")
+		wantError(t, stdout, protocol.CodeInvalidRequest, "the request carries 10000 signature entries (signatures and image.index.signatures together); at most 1000 are allowed")
 		if elapsed > 20*time.Second || allocated > 40*uint64(len(request)) {
 			t.Fatalf("%v and %d bytes allocated for a %d-byte request", elapsed, allocated, len(request))
 		}

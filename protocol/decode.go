@@ -28,7 +28,8 @@ func DecodeVerifyRequest(data []byte) (*VerifyRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := decodeImage(obj.Path.Key("image"), imageRaw, &req.Image); err != nil {
+	indexElems, err := decodeImage(obj.Path.Key("image"), imageRaw, &req.Image)
+	if err != nil {
 		return nil, err
 	}
 	sigsRaw, err := requiredRaw(obj, "signatures")
@@ -39,9 +40,15 @@ func DecodeVerifyRequest(data []byte) (*VerifyRequest, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	req.Signatures = make([]Signature, len(elems))
-	for i, e := range elems {
-		if err := decodeSignature(obj.Path.Key("signatures").Index(i), e, &req.Signatures[i]); err != nil {
+	// Counted before any entry is decoded: the limit is what bounds the work.
+	if total := len(elems) + len(indexElems); total > MaxSignatures {
+		return nil, Errorf(CodeInvalidRequest, "the request carries %d signature entries (signatures and image.index.signatures together); at most %d are allowed", total, MaxSignatures)
+	}
+	if req.Signatures, err = decodeSignatures(obj.Path.Key("signatures"), elems); err != nil {
+		return nil, err
+	}
+	if req.Image.Index != nil {
+		if req.Image.Index.Signatures, err = decodeSignatures(obj.Path.Key("image").Key("index").Key("signatures"), indexElems); err != nil {
 			return nil, err
 		}
 	}
@@ -62,31 +69,81 @@ func DecodeValidateConfigRequest(data []byte) (*ValidateConfigRequest, error) {
 	return req, closeObject(obj)
 }
 
-func decodeImage(path strictjson.Path, raw json.RawMessage, img *Image) error {
+// decodeImage decodes image; the entries of image.index.signatures it returns
+// undecoded, for DecodeVerifyRequest to count both lists first.
+func decodeImage(path strictjson.Path, raw json.RawMessage, img *Image) (indexElems []json.RawMessage, err error) {
 	obj, err := strictjson.NewObject(path, raw)
 	if err != nil {
-		return invalid(err)
+		return nil, invalid(err)
 	}
 	var present bool
 	if img.Transport, present, err = obj.String("transport"); err != nil || !present {
-		return missingOr(obj, "transport", err)
+		return nil, missingOr(obj, "transport", err)
 	}
 	if !obj.Has("dockerReference") {
-		return missingOr(obj, "dockerReference", nil)
+		return nil, missingOr(obj, "dockerReference", nil)
 	}
 	if img.DockerReference, err = obj.NullableString("dockerReference"); err != nil {
-		return invalid(err)
+		return nil, invalid(err)
 	}
 	if img.Manifest, present, err = obj.Base64("manifest"); err != nil || !present {
-		return missingOr(obj, "manifest", err)
+		return nil, missingOr(obj, "manifest", err)
 	}
 	if len(img.Manifest) == 0 {
-		return invalid(&strictjson.Error{Path: path.Key("manifest"), Message: "must not be empty"})
+		return nil, invalid(&strictjson.Error{Path: path.Key("manifest"), Message: "must not be empty"})
 	}
 	if img.ManifestMIMEType, _, err = obj.String("manifestMIMEType"); err != nil {
-		return invalid(err)
+		return nil, invalid(err)
 	}
-	return closeObject(obj)
+	if raw, ok := obj.Raw("index"); ok {
+		if img.Index, indexElems, err = decodeIndex(path.Key("index"), raw); err != nil {
+			return nil, err
+		}
+		// A list chosen from a list is no instance: host and plugin would
+		// disagree about what the index's signature authenticates.
+		if IsManifestList(img.Manifest) {
+			return nil, invalid(&strictjson.Error{Path: path.Key("manifest"), Message: "is a manifest list or image index, but image.index is given (image.index goes with an instance chosen from it)"})
+		}
+	}
+	return indexElems, closeObject(obj)
+}
+
+// decodeIndex decodes image.index but for its signatures' entries.
+func decodeIndex(path strictjson.Path, raw json.RawMessage) (*Index, []json.RawMessage, error) {
+	obj, err := strictjson.NewObject(path, raw)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
+	index := &Index{}
+	var present bool
+	if index.Manifest, present, err = obj.Base64("manifest"); err != nil || !present {
+		return nil, nil, missingOr(obj, "manifest", err)
+	}
+	if len(index.Manifest) == 0 {
+		return nil, nil, invalid(&strictjson.Error{Path: path.Key("manifest"), Message: "must not be empty"})
+	}
+	if index.ManifestMIMEType, _, err = obj.String("manifestMIMEType"); err != nil {
+		return nil, nil, invalid(err)
+	}
+	sigsRaw, err := requiredRaw(obj, "signatures")
+	if err != nil {
+		return nil, nil, err
+	}
+	elems, err := strictjson.Array(path.Key("signatures"), sigsRaw)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
+	return index, elems, closeObject(obj)
+}
+
+func decodeSignatures(path strictjson.Path, elems []json.RawMessage) ([]Signature, error) {
+	sigs := make([]Signature, len(elems))
+	for i, e := range elems {
+		if err := decodeSignature(path.Index(i), e, &sigs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return sigs, nil
 }
 
 func decodeSignature(path strictjson.Path, raw json.RawMessage, sig *Signature) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,18 @@ func addRequestSeeds(f *testing.F) {
 		f.Add([]byte(verifyRequest(image, sigs)))
 	}
 	f.Add([]byte(verifyRequest(image, `[{"format": "x-future", "whatever": [1]}]`)))
+	// image.index: both lists, an instance and a list as image.manifest.
+	indexSigs := `[{"format": "sigstore-json", "mimeType": "m", "payload": "e30=", "annotations": {"a": "b"}}, {"format": "sigstore-bundle", "mediaType": "t", "bundle": {"x": [1]}}, {"format": "x-future"}]`
+	for _, manifest := range []string{instanceB64, indexB64, listB64, bareIndexB64} {
+		f.Add([]byte(verifyRequest(imageWithIndex(manifest, `{"manifest": "`+indexB64+`", "manifestMIMEType": "application/vnd.oci.image.index.v1+json", "signatures": `+indexSigs+`}`), `[]`)))
+	}
+	if len(bundles) > 0 {
+		bundle, err := os.ReadFile(bundles[0])
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(verifyRequest(imageWithIndex(instanceB64, `{"manifest": "`+listB64+`", "signatures": [{"format": "sigstore-bundle", "bundle": `+string(bundle)+`}]}`), `[]`)))
+	}
 	f.Add([]byte(`{"apiVersion": "` + APIVersion + `", "kind": "ValidateConfigRequest", "config": {"a": [1, {"b": null}]}}`))
 	f.Add([]byte(strings.Repeat("[", strictjson.MaxDepth+1)))
 }
@@ -59,16 +72,25 @@ func FuzzDecodeVerifyRequest(f *testing.F) {
 		if err := strictjson.Validate(req.Config, "config"); err != nil {
 			t.Fatalf("the decoded config breaks the document rules: %v", err)
 		}
-		for i, sig := range req.Signatures {
-			if sig.Format == FormatSigstoreJSON && (sig.MIMEType == "" || len(sig.Payload) == 0) {
-				// Encode omits an empty mimeType or payload (omitempty), and the
-				// decoder requires both: such a request cannot round-trip. A
-				// host that sends one gets INVALID_REQUEST, which fails closed.
-				return
+		lists := [][]Signature{req.Signatures}
+		if req.Image.Index != nil {
+			lists = append(lists, req.Image.Index.Signatures)
+			if req.Image.Index.Signatures == nil || IsManifestList(req.Image.Manifest) {
+				t.Fatalf("decoded an index that breaks the rules: %+v", req.Image)
 			}
-			if sig.Unknown {
-				// Its fields are not read, so a round trip cannot keep them.
-				req.Signatures[i] = Signature{Format: sig.Format, Unknown: true}
+		}
+		for _, sigs := range lists {
+			for i, sig := range sigs {
+				if sig.Format == FormatSigstoreJSON && (sig.MIMEType == "" || len(sig.Payload) == 0) {
+					// Encode omits an empty mimeType or payload (omitempty), and the
+					// decoder requires both: such a request cannot round-trip. A
+					// host that sends one gets INVALID_REQUEST, which fails closed.
+					return
+				}
+				if sig.Unknown {
+					// Its fields are not read, so a round trip cannot keep them.
+					sigs[i] = Signature{Format: sig.Format, Unknown: true}
+				}
 			}
 		}
 		again, err := Encode(req)
@@ -138,7 +160,11 @@ func checkCodedError(t *testing.T, err error) {
 }
 
 func hasUnknown(req *VerifyRequest) bool {
-	for _, s := range req.Signatures {
+	sigs := req.Signatures
+	if req.Image.Index != nil {
+		sigs = append(slices.Clip(sigs), req.Image.Index.Signatures...)
+	}
+	for _, s := range sigs {
 		if s.Unknown {
 			return true
 		}
@@ -149,11 +175,31 @@ func hasUnknown(req *VerifyRequest) bool {
 // sameRequest compares two requests, with configs and bundles compared as JSON
 // values (Encode may respace them) and nil and empty byte slices alike.
 func sameRequest(a, b *VerifyRequest) bool {
-	if !sameJSON(a.Config, b.Config) || len(a.Signatures) != len(b.Signatures) {
+	if !sameJSON(a.Config, b.Config) || !sameSignatures(a.Signatures, b.Signatures) {
 		return false
 	}
-	for i := range a.Signatures {
-		sa, sb := a.Signatures[i], b.Signatures[i]
+	ac, bc := *a, *b
+	ac.Config, bc.Config, ac.Signatures, bc.Signatures = nil, nil, nil, nil
+	if (a.Image.Index == nil) != (b.Image.Index == nil) {
+		return false
+	}
+	if a.Image.Index != nil {
+		ai, bi := *a.Image.Index, *b.Image.Index
+		if !sameSignatures(ai.Signatures, bi.Signatures) {
+			return false
+		}
+		ai.Signatures, bi.Signatures = nil, nil
+		ac.Image.Index, bc.Image.Index = &ai, &bi
+	}
+	return reflect.DeepEqual(ac, bc)
+}
+
+func sameSignatures(a, b []Signature) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		sa, sb := a[i], b[i]
 		if !sameJSON(sa.Bundle, sb.Bundle) {
 			return false
 		}
@@ -168,9 +214,7 @@ func sameRequest(a, b *VerifyRequest) bool {
 			return false
 		}
 	}
-	ac, bc := *a, *b
-	ac.Config, bc.Config, ac.Signatures, bc.Signatures = nil, nil, nil, nil
-	return reflect.DeepEqual(ac, bc)
+	return true
 }
 
 func sameJSON(a, b json.RawMessage) bool {

@@ -22,17 +22,35 @@ import (
 // counts from the request's root (strictjson.MaxDepth), where a bundle starts
 // a few levels down, so a bundle may nest less deeply than a document of its own.
 func SendableBundle(untrusted []byte) error {
+	return sendableBundle(untrusted, false)
+}
+
+// SendableIndexBundle is SendableBundle for a bundle of the index, sent in
+// image.index.signatures: two levels deeper in the request than one in
+// signatures, so it may nest two levels less.
+func SendableIndexBundle(untrusted []byte) error {
+	return sendableBundle(untrusted, true)
+}
+
+func sendableBundle(untrusted []byte, inIndex bool) error {
 	// The bundle's own document rules first, only for errors that name a
 	// path inside the bundle; the request below applies them again.
 	if err := strictjson.ValidateText(untrusted, "bundle"); err != nil {
 		return err
 	}
-	data, err := Encode(&VerifyRequest{
+	req := &VerifyRequest{
 		APIVersion: APIVersion, Kind: KindVerifyRequest,
 		Config:     json.RawMessage(`{}`),
 		Image:      Image{Transport: "docker", Manifest: []byte("{}")},
-		Signatures: []Signature{{Format: FormatSigstoreBundle, Bundle: json.RawMessage(untrusted)}},
-	})
+		Signatures: []Signature{},
+	}
+	entry := []Signature{{Format: FormatSigstoreBundle, Bundle: json.RawMessage(untrusted)}}
+	if inIndex {
+		req.Image.Index = &Index{Manifest: []byte("{}"), Signatures: entry}
+	} else {
+		req.Signatures = entry
+	}
+	data, err := Encode(req)
 	if err != nil {
 		return fmt.Errorf("bundle: encoding a verify request carrying it: %w", err)
 	}

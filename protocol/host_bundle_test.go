@@ -169,3 +169,90 @@ func FuzzSendableBundle(f *testing.F) {
 		}
 	})
 }
+
+// indexLevels is how deep a bundle sits in image.index.signatures: the
+// request object, "image", "index", "signatures", the entry.
+const indexLevels = 5
+
+// withIndexBundle is a full request carrying bundle in its index's signatures,
+// after the index's other signatures.
+func withIndexBundle(config, bundle string) *VerifyRequest {
+	req := testVerifyRequestWithIndex(config)
+	req.Image.Index.Signatures = append(req.Image.Index.Signatures, Signature{
+		Format: FormatSigstoreBundle, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Bundle: json.RawMessage(bundle),
+	})
+	return req
+}
+
+// TestSendableIndexBundleAgreesWithThePluginsDecoder is
+// TestSendableBundleAgreesWithThePluginsDecoder for a bundle of the index:
+// every case, and nesting around the index position's own limit.
+func TestSendableIndexBundleAgreesWithThePluginsDecoder(t *testing.T) {
+	h, _ := installPlugin(t, "good")
+	cases := sendableBundleCases(t)
+	for depth := strictjson.MaxDepth - indexLevels - 2; depth <= strictjson.MaxDepth-indexLevels+2; depth++ {
+		fits := depth+indexLevels <= strictjson.MaxDepth
+		cases = append(cases,
+			bundleCase{fmt.Sprintf("objects %d levels deep in the index", depth), nestedObjects(depth), fits, ""},
+			bundleCase{fmt.Sprintf("arrays %d levels deep in the index", depth), nestedArrays(depth), fits, ""})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// The top-level cases' depths fit or not at that position: here only
+			// the decoder's answer for the index position says.
+			sent, err := verifyRequestToSend("test", withIndexBundle(rejectConfig, tc.bundle))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, encErr := Encode(sent)
+			decodes := false
+			if encErr == nil {
+				req, err := DecodeVerifyRequest(data)
+				if err != nil {
+					checkCodedError(t, err)
+				} else {
+					decodes = true
+					if got := req.Image.Index.Signatures[2].Bundle; !sameJSON(got, json.RawMessage(tc.bundle)) {
+						t.Fatalf("the bundle arrived as %s", got)
+					}
+				}
+			}
+			err = SendableIndexBundle([]byte(tc.bundle))
+			if decodes != (err == nil) {
+				t.Fatalf("a request carrying it in the index decodes: %v, SendableIndexBundle says %v", decodes, err)
+			}
+			if !strings.Contains(tc.name, "levels deep") && tc.sendable != (err == nil) {
+				t.Fatalf("SendableIndexBundle: %v, want sendable %v", err, tc.sendable)
+			}
+			if strings.Contains(tc.name, "in the index") && tc.sendable != (err == nil) {
+				t.Fatalf("SendableIndexBundle: %v, want sendable %v", err, tc.sendable)
+			}
+			d, verr := h.Verify(context.Background(), "good", withIndexBundle(rejectConfig, tc.bundle))
+			if answered := verr == nil && d.Response != nil && len(d.Response.IndexSignatures) == 3; answered != (err == nil) {
+				t.Fatalf("the plugin answered: %v (%+v, %v), SendableIndexBundle says %v", answered, d, verr, err)
+			}
+		})
+	}
+}
+
+// A bundle in the index may nest two levels less than one in signatures
+// (containers-policy-plugin(5): 59 and 61).
+func TestSendableIndexBundleCountsTheIndexLevels(t *testing.T) {
+	deepest := nestedObjects(strictjson.MaxDepth - indexLevels)
+	tooDeep := nestedObjects(strictjson.MaxDepth - indexLevels + 1)
+	if strictjson.MaxDepth-indexLevels != 59 || strictjson.MaxDepth-requestLevels != 61 {
+		t.Fatalf("the levels left to a bundle are %d and %d, the man page says 59 and 61", strictjson.MaxDepth-indexLevels, strictjson.MaxDepth-requestLevels)
+	}
+	if err := SendableBundle([]byte(tooDeep)); err != nil {
+		t.Fatalf("at the top level a bundle of %d levels is sendable: %v", strictjson.MaxDepth-indexLevels+1, err)
+	}
+	if err := SendableIndexBundle([]byte(deepest)); err != nil {
+		t.Fatalf("the deepest bundle an index can carry: %v", err)
+	}
+	err := SendableIndexBundle([]byte(tooDeep))
+	want := "bundle: refused in a verify request: image.index.signatures[0].bundle" + strings.Repeat(".a", strictjson.MaxDepth-indexLevels) +
+		fmt.Sprintf(": JSON nested deeper than %d levels", strictjson.MaxDepth)
+	if err == nil || err.Error() != want {
+		t.Fatalf("SendableIndexBundle: %v, want %q", err, want)
+	}
+}

@@ -169,6 +169,15 @@ func decodeVerifyResponse(untrusted []byte) (*VerifyResponse, error) {
 	if resp.ManifestDigest, err = requiredString(obj, "manifestDigest"); err != nil {
 		return nil, err
 	}
+	if obj.Has("indexDigest") {
+		if resp.IndexDigest, err = requiredString(obj, "indexDigest"); err != nil {
+			return nil, err
+		}
+		if resp.IndexDigest == "" {
+			// "" is how the struct says absent; present, it must say something.
+			return nil, errors.New(`indexDigest: must not be empty`)
+		}
+	}
 	if resp.Verdict, err = requiredString(obj, "verdict"); err != nil {
 		return nil, err
 	}
@@ -180,17 +189,31 @@ func decodeVerifyResponse(untrusted []byte) (*VerifyResponse, error) {
 			return nil, err
 		}
 	}
-	elems, err := requiredArray(obj, "signatures")
-	if err != nil {
+	if resp.Signatures, err = decodeSignatureResults(obj, "signatures"); err != nil {
 		return nil, err
 	}
-	resp.Signatures = make([]SignatureResult, len(elems))
-	for i, e := range elems {
-		if resp.Signatures[i], err = decodeSignatureResult(strictjson.Path("signatures").Index(i), e); err != nil {
+	if obj.Has("indexSignatures") {
+		// Never nil once present, so that checkVerifyResponse can tell an
+		// empty list from none.
+		if resp.IndexSignatures, err = decodeSignatureResults(obj, "indexSignatures"); err != nil {
 			return nil, err
 		}
 	}
 	return resp, obj.Close()
+}
+
+func decodeSignatureResults(obj *strictjson.Object, key string) ([]SignatureResult, error) {
+	elems, err := requiredArray(obj, key)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]SignatureResult, len(elems))
+	for i, e := range elems {
+		if results[i], err = decodeSignatureResult(obj.Path.Key(key).Index(i), e); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
 }
 
 func decodeAccepted(raw json.RawMessage) (*Accepted, error) {
@@ -199,6 +222,9 @@ func decodeAccepted(raw json.RawMessage) (*Accepted, error) {
 		return nil, err
 	}
 	a := &Accepted{}
+	if a.Via, err = requiredString(obj, "via"); err != nil {
+		return nil, err
+	}
 	if a.Signature, err = requiredInt(obj, "signature"); err != nil {
 		return nil, err
 	}

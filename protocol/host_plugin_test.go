@@ -50,7 +50,8 @@ func runTestPlugin(behave testPlugin) int {
 }
 
 // goodHandler is a correct plugin: it accepts exactly when the config is
-// {"accept": true}, accepting the first signature.
+// {"accept": true}, accepting the first signature, or {"acceptIndex": true},
+// accepting the first signature of the index.
 type goodHandler struct{}
 
 func (goodHandler) Metadata() Metadata {
@@ -72,7 +73,7 @@ func (goodHandler) ValidateConfig(req *ValidateConfigRequest) (*ValidateConfigRe
 }
 
 func (goodHandler) Verify(req *VerifyRequest) (*VerifyResponse, error) {
-	var cfg struct{ Accept bool }
+	var cfg struct{ Accept, AcceptIndex bool }
 	if err := json.Unmarshal(req.Config, &cfg); err != nil {
 		return nil, Errorf(CodeInvalidConfig, "config: %v", err)
 	}
@@ -80,17 +81,26 @@ func (goodHandler) Verify(req *VerifyRequest) (*VerifyResponse, error) {
 		ManifestDigest: ManifestDigest(req.Image.Manifest), Verdict: VerdictReject,
 		Reason: "no signature accepted", Signatures: []SignatureResult{},
 	}
-	for i := range req.Signatures {
-		r := SignatureResult{Index: i, Reason: "config says reject"}
-		if cfg.Accept && i == 0 {
-			r.Accepted, r.Reason = true, "accepted"
-			subject := "https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main"
-			resp.Verdict, resp.Reason = VerdictAccept, "signature 0 accepted: subject "+subject
-			resp.Accepted = &Accepted{Signature: 0, Format: req.Signatures[0].Format, Subject: &subject}
-		} else if cfg.Accept {
-			r.Reason = NotEvaluated
+	subject := "https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main"
+	results := func(sigs []Signature, accept bool, via string) []SignatureResult {
+		out := []SignatureResult{}
+		for i := range sigs {
+			r := SignatureResult{Index: i, Reason: "config says reject"}
+			if accept && i == 0 {
+				r.Accepted, r.Reason = true, "accepted"
+				resp.Verdict, resp.Reason = VerdictAccept, "signature 0 accepted: subject "+subject
+				resp.Accepted = &Accepted{Via: via, Signature: 0, Format: sigs[0].Format, Subject: &subject}
+			} else if accept {
+				r.Reason = NotEvaluated
+			}
+			out = append(out, r)
 		}
-		resp.Signatures = append(resp.Signatures, r)
+		return out
+	}
+	resp.Signatures = results(req.Signatures, cfg.Accept, AcceptedViaImage)
+	if index := req.Image.Index; index != nil {
+		resp.IndexDigest = ManifestDigest(index.Manifest)
+		resp.IndexSignatures = results(index.Signatures, cfg.AcceptIndex && !cfg.Accept, AcceptedViaIndex)
 	}
 	return resp, nil
 }
@@ -274,6 +284,26 @@ var testPlugins = map[string]testPlugin{
 	}),
 	"accepted-reject": mutated(func(a map[string]any) {
 		a["verdict"], a["reason"] = "reject", "no"
+	}),
+	"wrong-index-digest":  mutated(func(a map[string]any) { a["indexDigest"] = ManifestDigest([]byte("another index")) }),
+	"instance-as-index":   mutated(func(a map[string]any) { a["indexDigest"] = a["manifestDigest"] }),
+	"no-index-digest":     mutated(func(a map[string]any) { delete(a, "indexDigest") }),
+	"empty-index-digest":  mutated(func(a map[string]any) { a["indexDigest"] = "" }),
+	"unasked-index":       mutated(func(a map[string]any) { a["indexDigest"], a["indexSignatures"] = a["manifestDigest"], []any{} }),
+	"unasked-index-sigs":  mutated(func(a map[string]any) { a["indexSignatures"] = []any{} }),
+	"no-index-sigs":       mutated(func(a map[string]any) { delete(a, "indexSignatures") }),
+	"null-index-sigs":     mutated(func(a map[string]any) { a["indexSignatures"] = nil }),
+	"lost-index-results":  mutated(func(a map[string]any) { a["indexSignatures"] = a["indexSignatures"].([]any)[:1] }),
+	"index-results-moved": mutated(func(a map[string]any) { a["indexSignatures"].([]any)[0].(map[string]any)["index"] = 1 }),
+	"no-via":              mutated(func(a map[string]any) { delete(a["accepted"].(map[string]any), "via") }),
+	"via-both":            mutated(func(a map[string]any) { a["accepted"].(map[string]any)["via"] = "both" }),
+	"via-index":           mutated(func(a map[string]any) { a["accepted"].(map[string]any)["via"] = AcceptedViaIndex }),
+	"via-image":           mutated(func(a map[string]any) { a["accepted"].(map[string]any)["via"] = AcceptedViaImage }),
+	"accepts-absent-index": mutated(func(a map[string]any) {
+		a["accepted"].(map[string]any)["signature"] = 2
+	}),
+	"reject-but-index-accepted": mutated(func(a map[string]any) {
+		a["verdict"], a["accepted"] = "reject", nil
 	}),
 	"bad-metadata":        mutated(func(a map[string]any) { a["apiVersions"] = "v1alpha1" }),
 	"invalid-but-valid":   mutated(func(a map[string]any) { a["valid"] = true }),

@@ -20,6 +20,9 @@ type Decision struct {
 	Reason string
 	// ManifestDigest is the digest the host computed from the manifest it sent.
 	ManifestDigest string
+	// IndexDigest is the digest the host computed from the Index.Manifest it
+	// sent; empty when it sent no index.
+	IndexDigest string
 	// Response is the plugin's answer (accept or reject) once it passed the
 	// checks; nil when the call failed. Its texts are the plugin's, untrusted:
 	// print them through a sanitizer.
@@ -114,6 +117,19 @@ func verifyRequestToSend(name string, req *VerifyRequest) (*VerifyRequest, error
 		id := newRequestID()
 		sent.RequestID = &id
 	}
+	if req.Image.Index != nil {
+		index := *req.Image.Index
+		if len(index.Manifest) == 0 {
+			return nil, &PluginError{Plugin: name, Command: CommandVerify, Message: "the request's index has no manifest"}
+		}
+		if IsManifestList(req.Image.Manifest) {
+			return nil, &PluginError{Plugin: name, Command: CommandVerify, Message: "the request's manifest is a manifest list or image index, and it carries an index: an index goes only with an instance chosen from it"}
+		}
+		if index.Signatures == nil {
+			index.Signatures = []Signature{}
+		}
+		sent.Image.Index = &index
+	}
 	return &sent, nil
 }
 
@@ -123,10 +139,13 @@ func believe(name string, sent *VerifyRequest, untrusted []byte, err error) (Dec
 	var d Decision
 	if sent != nil {
 		d.ManifestDigest = ManifestDigest(sent.Image.Manifest)
+		if sent.Image.Index != nil {
+			d.IndexDigest = ManifestDigest(sent.Image.Index.Manifest)
+		}
 	}
 	fail := func(err error) (Decision, error) {
 		r, perr := rejected(name, err)
-		r.ManifestDigest = d.ManifestDigest
+		r.ManifestDigest, r.IndexDigest = d.ManifestDigest, d.IndexDigest
 		return r, perr
 	}
 	if err != nil {
@@ -136,7 +155,7 @@ func believe(name string, sent *VerifyRequest, untrusted []byte, err error) (Dec
 	if err != nil {
 		return fail(fmt.Errorf("malformed VerifyResponse: %w", err))
 	}
-	if err := checkVerifyResponse(sent, d.ManifestDigest, resp); err != nil {
+	if err := checkVerifyResponse(sent, d.ManifestDigest, d.IndexDigest, resp); err != nil {
 		return fail(fmt.Errorf("VerifyResponse not believed: %w", err))
 	}
 	d.Response = resp
@@ -156,10 +175,11 @@ func rejected(name string, err error) (Decision, error) {
 }
 
 // checkVerifyResponse applies containers-policy-plugin(5), FAIL CLOSED, beyond decoding, plus the
-// consistency the messages promise (one result per signature, in order; the
-// accepted signature is one the results accept), so that a confused plugin is
-// caught rather than believed.
-func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *VerifyResponse) error {
+// consistency the messages promise (one result per signature of each list, in
+// order; the accepted signature is one the results accept, of the list
+// accepted.via names), so that a confused plugin is caught rather than
+// believed. indexDigest is "" when the request carried no index.
+func checkVerifyResponse(req *VerifyRequest, manifestDigest, indexDigest string, resp *VerifyResponse) error {
 	if req.RequestID != nil && (resp.RequestID == nil || *resp.RequestID != *req.RequestID) {
 		return fmt.Errorf("requestID %s does not echo the request's %q", describeString(resp.RequestID), *req.RequestID)
 	}
@@ -169,6 +189,23 @@ func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *Verify
 			msg += " (Docker schema1 manifests are not supported: see ManifestDigest)"
 		}
 		return errors.New(msg)
+	}
+	var indexSignatures []Signature
+	if req.Image.Index != nil {
+		indexSignatures = req.Image.Index.Signatures
+		if resp.IndexDigest != indexDigest {
+			return fmt.Errorf("indexDigest %s, but the index sent has digest %s", describeOptional(resp.IndexDigest), indexDigest)
+		}
+		if resp.IndexSignatures == nil {
+			return errors.New(`no "indexSignatures", but the request carried an index`)
+		}
+	} else {
+		if resp.IndexDigest != "" {
+			return fmt.Errorf("indexDigest %q, but the request carried no index", OneLine(resp.IndexDigest))
+		}
+		if resp.IndexSignatures != nil {
+			return errors.New(`"indexSignatures", but the request carried no index`)
+		}
 	}
 	switch resp.Verdict {
 	case VerdictAccept:
@@ -182,33 +219,64 @@ func checkVerifyResponse(req *VerifyRequest, manifestDigest string, resp *Verify
 	default:
 		return fmt.Errorf("verdict %q, want %q or %q", OneLine(resp.Verdict), VerdictAccept, VerdictReject)
 	}
-	if len(resp.Signatures) != len(req.Signatures) {
-		return fmt.Errorf("%d signature results for %d signatures", len(resp.Signatures), len(req.Signatures))
+	imageAccepted, err := checkResults("signatures", "signature", req.Signatures, resp.Signatures)
+	if err != nil {
+		return err
 	}
-	anyAccepted := false
-	for i, r := range resp.Signatures {
-		if r.Index != i {
-			return fmt.Errorf("signatures[%d].index is %d", i, r.Index)
-		}
-		anyAccepted = anyAccepted || r.Accepted
+	indexAccepted, err := checkResults("indexSignatures", "index signature", indexSignatures, resp.IndexSignatures)
+	if err != nil {
+		return err
 	}
 	if resp.Accepted == nil {
-		if anyAccepted {
+		if imageAccepted || indexAccepted {
 			return errors.New(`verdict "reject" but a signature result says accepted`)
 		}
 		return nil
 	}
+	sigs, results, list := req.Signatures, resp.Signatures, "signatures"
+	switch resp.Accepted.Via {
+	case AcceptedViaImage:
+	case AcceptedViaIndex:
+		if req.Image.Index == nil {
+			return fmt.Errorf("accepted.via %q, but the request carried no index", AcceptedViaIndex)
+		}
+		sigs, results, list = indexSignatures, resp.IndexSignatures, "indexSignatures"
+	default:
+		return fmt.Errorf("accepted.via %q, want %q or %q", OneLine(resp.Accepted.Via), AcceptedViaImage, AcceptedViaIndex)
+	}
 	k := resp.Accepted.Signature
-	if k < 0 || k >= len(req.Signatures) {
-		return fmt.Errorf("accepted.signature %d is not a signature of the request", k)
+	if k < 0 || k >= len(sigs) {
+		return fmt.Errorf("accepted.signature %d is not a signature of the request's %s", k, list)
 	}
-	if !resp.Signatures[k].Accepted {
-		return fmt.Errorf("accepted.signature %d, but signatures[%d].accepted is false", k, k)
+	if !results[k].Accepted {
+		return fmt.Errorf("accepted.signature %d, but %s[%d].accepted is false", k, list, k)
 	}
-	if resp.Accepted.Format != req.Signatures[k].Format {
-		return fmt.Errorf("accepted.format %q, but signature %d has format %q", OneLine(resp.Accepted.Format), k, req.Signatures[k].Format)
+	if resp.Accepted.Format != sigs[k].Format {
+		return fmt.Errorf("accepted.format %q, but %s[%d] has format %q", OneLine(resp.Accepted.Format), list, k, sigs[k].Format)
 	}
 	return nil
+}
+
+// checkResults checks that results has one entry per signature, in order,
+// and says whether one is accepted.
+func checkResults(list, noun string, sigs []Signature, results []SignatureResult) (anyAccepted bool, err error) {
+	if len(results) != len(sigs) {
+		return false, fmt.Errorf("%d %s results for %d %ss", len(results), noun, len(sigs), noun)
+	}
+	for i, r := range results {
+		if r.Index != i {
+			return false, fmt.Errorf("%s[%d].index is %d", list, i, r.Index)
+		}
+		anyAccepted = anyAccepted || r.Accepted
+	}
+	return anyAccepted, nil
+}
+
+func describeOptional(s string) string {
+	if s == "" {
+		return "missing"
+	}
+	return fmt.Sprintf("%q", OneLine(s))
 }
 
 func describeString(s *string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +34,28 @@ func testVerifyRequest(config string) *VerifyRequest {
 }
 
 const (
-	acceptConfig = `{"accept":true}`
-	rejectConfig = `{"accept":false}`
+	acceptConfig      = `{"accept":true}`
+	rejectConfig      = `{"accept":false}`
+	acceptIndexConfig = `{"acceptIndex":true}`
 )
+
+// testIndexManifest is an image index listing testVerifyRequest's manifest.
+func testIndexManifest(instance []byte) []byte {
+	return []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` +
+		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + ManifestDigest(instance) + `","size":` + fmt.Sprint(len(instance)) + `}]}`)
+}
+
+// testVerifyRequestWithIndex is testVerifyRequest for an instance chosen from
+// an index, with the index's two signatures.
+func testVerifyRequestWithIndex(config string) *VerifyRequest {
+	req := testVerifyRequest(config)
+	req.Image.Index = &Index{
+		Manifest:         testIndexManifest(req.Image.Manifest),
+		ManifestMIMEType: MediaTypeOCIImageIndex,
+		Signatures:       testVerifyRequest(config).Signatures,
+	}
+	return req
+}
 
 func TestVerifyBelievesAWellFormedAnswer(t *testing.T) {
 	h, _ := installPlugin(t, "good")
@@ -94,6 +114,43 @@ func TestVerifyBelievesAWellFormedAnswer(t *testing.T) {
 			t.Errorf("Verify: %+v, %v; want a well-formed reject with no signature results", d, err)
 		}
 	})
+	t.Run("an accept through the index is believed, and both digests are the host's", func(t *testing.T) {
+		withIndex := testVerifyRequestWithIndex(acceptIndexConfig)
+		d, err := h.Verify(context.Background(), "good", withIndex)
+		if err != nil || !d.Accepted || d.Response.Accepted.Via != AcceptedViaIndex {
+			t.Fatalf("Verify: %+v, %v; want accepted via the index", d, err)
+		}
+		if want := ManifestDigest(withIndex.Image.Index.Manifest); d.IndexDigest != want || d.Response.IndexDigest != want {
+			t.Errorf("index digest %q (plugin %q), want %q", d.IndexDigest, d.Response.IndexDigest, want)
+		}
+		if d.ManifestDigest != ManifestDigest(withIndex.Image.Manifest) || len(d.Response.IndexSignatures) != 2 {
+			t.Errorf("decision %+v, want the instance's digest and two index results", d)
+		}
+	})
+	t.Run("an accept of the instance with an index sent is believed", func(t *testing.T) {
+		d, err := h.Verify(context.Background(), "good", testVerifyRequestWithIndex(acceptConfig))
+		if err != nil || !d.Accepted || d.Response.Accepted.Via != AcceptedViaImage || d.IndexDigest == "" {
+			t.Fatalf("Verify: %+v, %v; want accepted via the image", d, err)
+		}
+	})
+	t.Run("an index without signatures is sent with an empty list, and the caller's index is left alone", func(t *testing.T) {
+		none := testVerifyRequestWithIndex(acceptIndexConfig)
+		none.Image.Index.Signatures = nil
+		d, err := h.Verify(context.Background(), "good", none)
+		if err != nil || d.Accepted || d.Response == nil || d.Response.IndexSignatures == nil || len(d.Response.IndexSignatures) != 0 {
+			t.Fatalf("Verify: %+v, %v; want a well-formed reject with an empty indexSignatures", d, err)
+		}
+		if none.Image.Index.Signatures != nil {
+			t.Errorf("caller's index modified: %+v", none.Image.Index)
+		}
+	})
+	t.Run("a reject with an index keeps both digests", func(t *testing.T) {
+		withIndex := testVerifyRequestWithIndex(rejectConfig)
+		d, err := h.Verify(context.Background(), "good", withIndex)
+		if err != nil || d.Accepted || d.IndexDigest != ManifestDigest(withIndex.Image.Index.Manifest) {
+			t.Fatalf("Verify: %+v, %v", d, err)
+		}
+	})
 	t.Run("a plugin flooding stderr is still heard on stdout", func(t *testing.T) {
 		h, _ := installPlugin(t, "floods-stderr")
 		d, err := h.Verify(context.Background(), "floods-stderr", req)
@@ -109,6 +166,7 @@ func TestVerifyRejectsEveryAnomaly(t *testing.T) {
 		plugin  string
 		config  string
 		timeout time.Duration
+		index   bool   // the request carries an index
 		want    string // substring of the error
 		code    string
 	}{
@@ -137,6 +195,23 @@ func TestVerifyRejectsEveryAnomaly(t *testing.T) {
 		{name: "a verdict that is neither accept nor reject", plugin: "maybe", want: `verdict "maybe"`},
 		{name: "fewer results than signatures", plugin: "lost-results", want: "0 signature results for 2 signatures"},
 		{name: "accepting a signature the request does not have", plugin: "accepts-absent", want: "accepted.signature 7 is not a signature of the request"},
+		{name: "accepted without via", plugin: "no-via", want: `accepted.via: required field is missing`},
+		{name: "accepted via neither list", plugin: "via-both", want: `accepted.via "both", want "image" or "index"`},
+		{name: "accepted via the index when no index was sent", plugin: "via-index", want: `accepted.via "index", but the request carried no index`},
+		{name: "an indexDigest when no index was sent", plugin: "unasked-index", want: `indexDigest "sha256:`},
+		{name: "indexSignatures when no index was sent", plugin: "unasked-index-sigs", want: `"indexSignatures", but the request carried no index`},
+		{name: "an indexDigest of another index", plugin: "wrong-index-digest", index: true, want: `indexDigest "sha256:`},
+		{name: "the instance's digest as the indexDigest", plugin: "instance-as-index", index: true, want: "but the index sent has digest"},
+		{name: "no indexDigest for the index sent", plugin: "no-index-digest", index: true, want: "indexDigest missing, but the index sent has digest"},
+		{name: "an empty indexDigest", plugin: "empty-index-digest", index: true, want: "indexDigest: must not be empty"},
+		{name: "no indexSignatures for the index sent", plugin: "no-index-sigs", index: true, want: `no "indexSignatures", but the request carried an index`},
+		{name: "null indexSignatures", plugin: "null-index-sigs", index: true, want: "indexSignatures"},
+		{name: "fewer index results than index signatures", plugin: "lost-index-results", index: true, want: "1 index signature results for 2 index signatures"},
+		{name: "index results out of order", plugin: "index-results-moved", index: true, want: "indexSignatures[0].index is 1"},
+		{name: "an index accept said to be the image's", plugin: "via-image", config: acceptIndexConfig, index: true, want: "accepted.signature 0, but signatures[0].accepted is false"},
+		{name: "an image accept said to be the index's", plugin: "via-index", index: true, want: "accepted.signature 0, but indexSignatures[0].accepted is false"},
+		{name: "accepting an index signature the request does not have", plugin: "accepts-absent-index", config: acceptIndexConfig, index: true, want: "accepted.signature 2 is not a signature of the request's indexSignatures"},
+		{name: "reject while an index signature result says accepted", plugin: "reject-but-index-accepted", config: acceptIndexConfig, index: true, want: "a signature result says accepted"},
 		{name: "an Error object (exit status 1) with its code and message on one line", plugin: "error-object", want: "config.identities: required second line", code: CodeInvalidConfig},
 		{name: "exit status 1 without an Error object", plugin: "error-garbage", want: "exit status 1 without a valid Error object"},
 	}
@@ -151,7 +226,11 @@ func TestVerifyRejectsEveryAnomaly(t *testing.T) {
 			if config == "" {
 				config = acceptConfig
 			}
-			d, err := h.Verify(context.Background(), tt.plugin, testVerifyRequest(config))
+			req := testVerifyRequest(config)
+			if tt.index {
+				req = testVerifyRequestWithIndex(config)
+			}
+			d, err := h.Verify(context.Background(), tt.plugin, req)
 			assertRejected(t, d, err, tt.want)
 			var perr *PluginError
 			if errors.As(err, &perr) && perr.Code != tt.code {
@@ -204,6 +283,20 @@ func TestVerifyRejectsWithoutRunning(t *testing.T) {
 		req.Image.Manifest = nil
 		d, err := h.Verify(context.Background(), "good", req)
 		assertRejected(t, d, err, "the request has no manifest")
+	})
+	t.Run("an index without a manifest", func(t *testing.T) {
+		h, _ := installPlugin(t, "good")
+		req := testVerifyRequestWithIndex(acceptConfig)
+		req.Image.Index.Manifest = nil
+		d, err := h.Verify(context.Background(), "good", req)
+		assertRejected(t, d, err, "the request's index has no manifest")
+	})
+	t.Run("an index sent with a manifest that is itself a list", func(t *testing.T) {
+		h, _ := installPlugin(t, "good")
+		req := testVerifyRequestWithIndex(acceptConfig)
+		req.Image.Manifest = req.Image.Index.Manifest
+		d, err := h.Verify(context.Background(), "good", req)
+		assertRejected(t, d, err, "the request's manifest is a manifest list or image index, and it carries an index")
 	})
 	t.Run("a request larger than 64 MiB", func(t *testing.T) {
 		h, _ := installPlugin(t, "good")

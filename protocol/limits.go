@@ -8,4 +8,9 @@ const (
 	MaxStdoutBytes  = 1 << 20
 	MaxStderrBytes  = 64 << 10
 	DefaultTimeout  = 30 * time.Second
+	// MaxSignatures is the most signature entries a request carries,
+	// signatures and image.index.signatures together. A host leaves out the
+	// entries past it (and logs that); DecodeVerifyRequest refuses a request
+	// with more.
+	MaxSignatures = 1000
 )

@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"runtime"
 	"strings"
@@ -113,4 +114,47 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("message of %d bytes", len(e.Message))
 		}
 	})
+}
+
+// TestSignatureLimitCountsBothLists: at most MaxSignatures entries in
+// signatures and image.index.signatures together, counted before any entry is
+// decoded (the entries here are malformed: the limit is what is reported).
+func TestSignatureLimitCountsBothLists(t *testing.T) {
+	entries := func(n int, entry string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(entry+",", n), ",") + "]"
+	}
+	good := `{"format": "sigstore-json", "mimeType": "m", "payload": "e30="}`
+	bad := `{"format": "sigstore-json", "mimeType": "m", "payload": "%%"}`
+	request := func(image, index int, entry string) []byte {
+		img := imageWithIndex(instanceB64, `{"manifest": "`+indexB64+`", "signatures": `+entries(index, entry)+`}`)
+		return []byte(verifyRequest(img, entries(image, entry)))
+	}
+	for _, tc := range []struct {
+		name         string
+		image, index int
+		entry        string
+		want         string // empty: decodes
+	}{
+		{"1000 in the image's list", MaxSignatures, 0, good, ""},
+		{"1000 in the index's list", 0, MaxSignatures, good, ""},
+		{"1000 split between the lists", 400, 600, good, ""},
+		{"1001 split between the lists", 500, 501, bad, "the request carries 1001 signature entries (signatures and image.index.signatures together); at most 1000 are allowed"},
+		{"1000 in the image's list and one in the index's", MaxSignatures, 1, bad, "carries 1001 signature entries"},
+		{"one in the image's list and 1000 in the index's", 1, MaxSignatures, bad, "carries 1001 signature entries"},
+		{"2000 in the index's list", 0, 2 * MaxSignatures, bad, "carries 2000 signature entries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := DecodeVerifyRequest(request(tc.image, tc.index, tc.entry))
+			if tc.want == "" {
+				if err != nil || len(req.Signatures) != tc.image || len(req.Image.Index.Signatures) != tc.index {
+					t.Fatalf("DecodeVerifyRequest: %v", err)
+				}
+				return
+			}
+			var coded *CodedError
+			if !errors.As(err, &coded) || coded.Code != CodeInvalidRequest || !strings.Contains(coded.Message, tc.want) {
+				t.Fatalf("error %v, want INVALID_REQUEST containing %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -85,6 +85,23 @@ type Image struct {
 	// computes their digest itself.
 	Manifest         []byte `json:"manifest"`
 	ManifestMIMEType string `json:"manifestMIMEType,omitempty"`
+	// Index is the manifest list or image index the host chose Manifest from,
+	// in the same operation; nil when there is none (an image named by its
+	// instance digest, or a Manifest that is itself the top level).
+	Index *Index `json:"index,omitempty"`
+}
+
+// Index is the manifest list / image index an instance was chosen from, in the
+// same operation. A signature of it that satisfies the config counts for the
+// instance only when the index lists the instance's digest directly.
+type Index struct {
+	// Manifest holds the exact bytes the host read (base64 on the wire); the
+	// plugin computes their digest itself.
+	Manifest         []byte `json:"manifest"`
+	ManifestMIMEType string `json:"manifestMIMEType,omitempty"`
+	// Signatures are every candidate found for the index's digest, in the
+	// forms of VerifyRequest.Signatures.
+	Signatures []Signature `json:"signatures"`
 }
 
 // Signature is one candidate signature. Which fields are set depends on Format.
@@ -114,19 +131,29 @@ const (
 
 // VerifyResponse answers verify. A reject is a normal answer (exit 0).
 type VerifyResponse struct {
-	APIVersion     string            `json:"apiVersion"`
-	Kind           string            `json:"kind"`
-	RequestID      *string           `json:"requestID,omitempty"`
-	ManifestDigest string            `json:"manifestDigest"`
-	Verdict        string            `json:"verdict"`
-	Reason         string            `json:"reason"`
-	Accepted       *Accepted         `json:"accepted,omitempty"`
-	Signatures     []SignatureResult `json:"signatures"`
+	APIVersion     string  `json:"apiVersion"`
+	Kind           string  `json:"kind"`
+	RequestID      *string `json:"requestID,omitempty"`
+	ManifestDigest string  `json:"manifestDigest"`
+	// IndexDigest is the digest the plugin computed from image.index.manifest:
+	// present exactly when the request carried image.index.
+	IndexDigest string            `json:"indexDigest,omitempty"`
+	Verdict     string            `json:"verdict"`
+	Reason      string            `json:"reason"`
+	Accepted    *Accepted         `json:"accepted,omitempty"`
+	Signatures  []SignatureResult `json:"signatures"`
+	// IndexSignatures has one result per image.index.signatures entry, in
+	// order: present (an empty list for none, hence omitzero, not omitempty)
+	// exactly when the request carried image.index.
+	IndexSignatures []SignatureResult `json:"indexSignatures,omitzero"`
 }
 
 // Accepted describes the signature that satisfied the requirement. Fields that do not
 // apply are null, never absent.
 type Accepted struct {
+	// Via says whose signature list Signature indexes: AcceptedViaImage
+	// (signatures) or AcceptedViaIndex (image.index.signatures).
+	Via             string  `json:"via"`
 	Signature       int     `json:"signature"`
 	Format          string  `json:"format"`
 	Issuer          *string `json:"issuer"`
@@ -136,6 +163,12 @@ type Accepted struct {
 	// Time is the verified signing time in RFC 3339, UTC.
 	Time *string `json:"time"`
 }
+
+// Values of Accepted.Via.
+const (
+	AcceptedViaImage = "image"
+	AcceptedViaIndex = "index"
+)
 
 // SignatureResult is the outcome for one request signature, in request order.
 type SignatureResult struct {

@@ -12,11 +12,10 @@ import (
 	"github.com/policy-plugins/sigstore/internal/e2e"
 )
 
-// A plugin that cannot be used refuses the image: at policy load
-// (NewPolicyContext runs validate-config) or at evaluation (the host checks
-// and runs the plugin file again for verify). These are failures, not
-// verdicts: containers/image reports them as errors (exit 3), never as an
-// accept.
+// A plugin that cannot be used refuses the images of its scope when they are
+// evaluated (no plugin runs at policy load: the host checks and runs the
+// plugin file for each verify). These are failures, not verdicts:
+// containers/image reports them as errors (exit 3), never as an accept.
 
 // signedSetting is a setting with one key-signed image that the sigstore
 // plugin accepts, and the sigstore requirement for it.
@@ -32,48 +31,26 @@ func signedSetting(t *testing.T, repo string) (*setting, e2e.Image, string) {
 // wantRefused runs both hosts and asserts a failure naming every fragment.
 func (s *setting) wantRefused(t *testing.T, policy, image string, fragments ...string) {
 	t.Helper()
-	s.wantRefusedEach(t, func() {}, policy, image, fragments...)
-}
-
-// wantRefusedEach is wantRefused with setup run before each host, for a
-// plugin that changes its own file.
-func (s *setting) wantRefusedEach(t *testing.T, setup func(), policy, image string, fragments ...string) {
-	t.Helper()
-	setup()
 	r := s.copyToOCI(t, patched(t), policy, image)
 	r.want(t, exitError, fragments...)
 	r.wantNoLayout(t)
-	setup()
 	s.allowed(t, patched(t), policy, image).want(t, exitError, fragments...)
 }
 
 func TestRefusesMissingPlugin(t *testing.T) {
 	s, img, sigstore := signedSetting(t, "missing")
 
-	t.Run("at policy load", func(t *testing.T) {
-		policy := s.policy(t, sigstore, pluginRequirement("nosuch", `{}`))
-		s.wantRefused(t, policy, img.Ref, `Policy plugin "nosuch" could not validate its config: `, `plugin "nosuch": not found in ["`+s.plugins)
-	})
-	t.Run("removed after policy load", func(t *testing.T) {
-		install := func() { fakePlugin(t, s.plugins, "vanishing", `rm -f "$0"`, "exit 0") }
-		policy := s.policy(t, sigstore, pluginRequirement("vanishing", `{}`))
-		s.wantRefusedEach(t, install, policy, img.Ref, `Policy plugin "vanishing" failed: `, `plugin "vanishing": not found in ["`+s.plugins)
-	})
+	policy := s.policy(t, sigstore, pluginRequirement("nosuch", `{}`))
+	s.wantRefused(t, policy, img.Ref, `Policy plugin "nosuch" failed: `, `plugin "nosuch": not found in ["`+s.plugins)
 }
 
 func TestRefusesCrashingPlugin(t *testing.T) {
 	s, img, sigstore := signedSetting(t, "crash")
-	fakePlugin(t, s.plugins, "crashy", "", crashingVerify)
+	fakePlugin(t, s.plugins, "crashy", crashingVerify)
 	// The sigstore plugin accepts; the crashing one must still sink the image.
 	policy := s.policy(t, sigstore, pluginRequirement("crashy", `{}`))
 
 	s.wantRefused(t, policy, img.Ref, `Policy plugin "crashy" failed: `, "exit status 139", "segmentation fault in verify")
-
-	t.Run("in validate-config", func(t *testing.T) {
-		writeExecutable(t, s.plugins, "crashy-load", []byte("#!/bin/sh\ncat >/dev/null\necho 'panic: at load' >&2\nexit 2\n"))
-		policy := s.policy(t, sigstore, pluginRequirement("crashy-load", `{}`))
-		s.wantRefused(t, policy, img.Ref, `Policy plugin "crashy-load" could not validate its config: `, "exit status 2", "panic: at load")
-	})
 }
 
 func TestRefusesPluginThatHangsPastTheDeadline(t *testing.T) {
@@ -81,7 +58,7 @@ func TestRefusesPluginThatHangsPastTheDeadline(t *testing.T) {
 	// The plugin leaves a child in its process group, and both sleep far
 	// longer than the test; the host must kill the whole group.
 	pids := filepath.Join(t.TempDir(), "pids")
-	fakePlugin(t, s.plugins, "hangs", "", `echo $$ >>`+pids+`; sleep 600 & echo $! >>`+pids+`; sleep 600`)
+	fakePlugin(t, s.plugins, "hangs", `echo $$ >>`+pids+`; sleep 600 & echo $! >>`+pids+`; sleep 600`)
 	policy := s.policy(t, sigstore, pluginRequirement("hangs", `{}`))
 	// Long enough for the registry round trips before the plugin runs, on a
 	// loaded machine; far below the host's own 30 s.
@@ -139,21 +116,14 @@ func wantDead(t *testing.T, file string, n int) {
 func TestRefusesGroupWritablePlugin(t *testing.T) {
 	s, img, sigstore := signedSetting(t, "writable")
 
-	t.Run("at policy load", func(t *testing.T) {
-		// The real sigstore plugin, which would accept the image.
-		dir := t.TempDir()
-		path := installPlugin(t, dir, "sigstore", plugin(t))
-		if err := os.Chmod(path, 0o775); err != nil {
-			t.Fatal(err)
-		}
-		g := *s
-		g.plugins = dir
-		policy := g.policy(t, sigstore)
-		g.wantRefused(t, policy, img.Ref, `Policy plugin "sigstore" could not validate its config: `, "is writable by group or others (mode 0775)")
-	})
-	t.Run("made group-writable after policy load", func(t *testing.T) {
-		install := func() { fakePlugin(t, s.plugins, "loosened", `chmod g+w "$0"`, "exit 0") }
-		policy := s.policy(t, pluginRequirement("loosened", `{}`))
-		s.wantRefusedEach(t, install, policy, img.Ref, `Policy plugin "loosened" failed: `, "is writable by group or others (mode 0775)")
-	})
+	// The real sigstore plugin, which would accept the image.
+	dir := t.TempDir()
+	path := installPlugin(t, dir, "sigstore", plugin(t))
+	if err := os.Chmod(path, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	g := *s
+	g.plugins = dir
+	policy := g.policy(t, sigstore)
+	g.wantRefused(t, policy, img.Ref, `Policy plugin "sigstore" failed: `, "is writable by group or others (mode 0775)")
 }

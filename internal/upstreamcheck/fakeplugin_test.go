@@ -5,14 +5,10 @@ import (
 	"testing"
 )
 
-// Fake plugins, for the fail-closed rules: shell scripts that answer
-// validate-config as a valid config, then do onVerify on verify.
+// Fake plugins, for the fail-closed rules: shell scripts that do onVerify on
+// verify (the only command a pull runs) and fail any other command.
 const fakePluginTemplate = `#!/bin/sh
 case "$1" in
-validate-config)
-	cat >/dev/null
-	echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}'
-	%s ;;
 verify)
 	cat >/dev/null
 	%s ;;
@@ -20,14 +16,10 @@ verify)
 esac
 `
 
-// fakePlugin installs a fake plugin as dir/name; afterValidate runs after a
-// validate-config answer (at policy load), onVerify on verify.
-func fakePlugin(t *testing.T, dir, name, afterValidate, onVerify string) string {
+// fakePlugin installs a fake plugin as dir/name doing onVerify on verify.
+func fakePlugin(t *testing.T, dir, name, onVerify string) string {
 	t.Helper()
-	if afterValidate == "" {
-		afterValidate = ":"
-	}
-	return writeExecutable(t, dir, name, fmt.Appendf(nil, fakePluginTemplate, afterValidate, onVerify))
+	return writeExecutable(t, dir, name, fmt.Appendf(nil, fakePluginTemplate, onVerify))
 }
 
 // crashingVerify dies as a segfaulting plugin would.

@@ -2,6 +2,7 @@ package upstreamcheck
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -12,9 +13,9 @@ import (
 )
 
 // TestPluginRunsOncePerRequirementPerImage: the cost of a plugin requirement
-// is one validate-config process when the policy is loaded and one verify
-// process per requirement per image evaluated; nothing runs it more often
-// (metadata, retries, a second evaluation in copy.Image).
+// is one verify process per requirement per image evaluated, and nothing when
+// the policy is loaded; nothing runs it more often (validate-config, metadata,
+// retries, a second evaluation in copy.Image).
 func TestPluginRunsOncePerRequirementPerImage(t *testing.T) {
 	s := newSetting(t, e2e.RegistryOptions{})
 	key := e2e.GenerateKeyPair(t)
@@ -29,9 +30,9 @@ func TestPluginRunsOncePerRequirementPerImage(t *testing.T) {
 		requirements []string
 		want         []string
 	}{
-		{"one plugin requirement", []string{one}, []string{"validate-config", "verify"}},
-		{"beside sigstoreSigned", []string{sigstoreSigned(key), one}, []string{"validate-config", "verify"}},
-		{"two plugin requirements", []string{one, other}, []string{"validate-config", "validate-config", "verify", "verify"}},
+		{"one plugin requirement", []string{one}, []string{"verify"}},
+		{"beside sigstoreSigned", []string{sigstoreSigned(key), one}, []string{"verify"}},
+		{"two plugin requirements", []string{one, other}, []string{"verify", "verify"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +44,39 @@ func TestPluginRunsOncePerRequirementPerImage(t *testing.T) {
 			s.allowed(t, patched(t), policy, img.Ref).want(t, exitAccepted)
 			if got := e2e.Invocations(t, log); !slices.Equal(got, tt.want) {
 				t.Errorf("IsRunningImageAllowed ran the plugin for %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPluginOfAnotherScopeCostsNothing: a plugin named only in another scope
+// runs for no image of this one, and a missing or broken one there does not
+// stop this scope's pulls (no plugin runs at policy load).
+func TestPluginOfAnotherScopeCostsNothing(t *testing.T) {
+	s := newSetting(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, s.addr+"/other/app:1")
+	e2e.SignLegacy(t, key, img.DigestRef())
+	log := e2e.CountingPlugin(t, s.plugins, "counted", plugin(t))
+	scope := func(repo string) string {
+		name, err := json.Marshal(s.addr + "/" + repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(name)
+	}
+	for _, other := range []string{
+		pluginRequirement("counted", keyConfig(key, "matchRepository")),
+		pluginRequirement("nosuch", `{}`),
+		pluginRequirement("counted", `{"no such field": true}`),
+	} {
+		t.Run(other, func(t *testing.T) {
+			policy := writeFile(t, "policy.json", fmt.Sprintf(`{"default": [{"type": "reject"}],
+ "transports": {"docker": {%s: [%s], %s: [%s]}}}`, scope("team"), other, scope("other"), sigstoreSigned(key)))
+			s.copyToOCI(t, patched(t), policy, img.Ref).wantLayout(t, img)
+			s.allowed(t, patched(t), policy, img.Ref).want(t, exitAccepted)
+			if got := e2e.Invocations(t, log); len(got) != 0 {
+				t.Errorf("a pull from another scope ran the plugin for %q", got)
 			}
 		})
 	}
@@ -98,7 +132,7 @@ func BenchmarkPluginRequirementCost(b *testing.B) {
 		b.ReportMetric(ms(ld.diff), "ms-extra-policy-load")
 		b.ReportMetric(ms(cpu.diff), "ms-extra-cpu-per-image")
 		b.Logf("%d paired rounds: copy.Image median %.2f ms with sigstoreSigned, %.2f ms with the plugin; "+
-			"paired difference median %.2f ms (quartiles %.2f, %.2f); policy load +%.2f ms (validate-config); "+
+			"paired difference median %.2f ms (quartiles %.2f, %.2f); policy load +%.2f ms (no plugin runs); "+
 			"CPU time (process and plugin) median %.2f / %.2f ms, paired difference median %.2f ms (quartiles %.2f, %.2f)",
 			len(res.Copy), ms(st.a), ms(st.b), ms(st.diff), ms(st.q1), ms(st.q3), ms(ld.diff),
 			ms(cpu.a), ms(cpu.b), ms(cpu.diff), ms(cpu.q1), ms(cpu.q3))

@@ -20,8 +20,8 @@ func (p *policyList) String() string     { return strings.Join(*p, ",") }
 func (p *policyList) Set(v string) error { *p = append(*p, v); return nil }
 
 // benchResult is what bench writes: for each round, for each policy in flag
-// order, how long its policy load (NewPolicyFromFile + NewPolicyContext, where
-// validate-config runs) and its copy.Image took, in nanoseconds, and the CPU
+// order, how long its policy load (NewPolicyFromFile + NewPolicyContext; no
+// plugin runs there) and its copy.Image took, in nanoseconds, and the CPU
 // time copy.Image used, this process's and its children's (the plugin's)
 // together: on a loaded machine the wall time grows with the load, the CPU
 // time much less.
