@@ -128,13 +128,14 @@ var cases = []testCase{
 		c.pull(t, s, policy, signed.DigestRef(), false).wantAccepted(t, signed.Manifest)
 	}},
 
-	// A plugin that cannot be used refuses the image, as a failure (never an
-	// accept), even where another requirement of the scope accepts.
+	// A plugin that cannot be used refuses the images of its scope when they
+	// are evaluated (nothing runs at policy load), as a failure, never an
+	// accept, even where another requirement of the scope accepts.
 	{name: "MissingPlugin", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
 		img, _, sigstore := s.signed(t, "missing")
 		policy := s.policy(t, sigstore, e2e.PluginRequirement("nosuch", `{}`))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, `Policy plugin "nosuch"`,
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, `Policy plugin "nosuch" failed: `,
 			`plugin "nosuch": not found in ["`+s.plugins)
 	}},
 	{name: "CrashingPlugin", run: func(t *testing.T, c client) {
@@ -168,7 +169,7 @@ var cases = []testCase{
 		if err := os.Chmod(filepath.Join(s.plugins, "sigstore"), 0o775); err != nil {
 			t.Fatal(err)
 		}
-		c.pull(t, s, s.policy(t, sigstore), img.Ref, false).wantRefused(t, `Policy plugin "sigstore"`,
+		c.pull(t, s, s.policy(t, sigstore), img.Ref, false).wantRefused(t, `Policy plugin "sigstore" failed: `,
 			"is writable by group or others (mode 0775)")
 	}},
 
