@@ -40,11 +40,17 @@ func invalidConfig(errs []protocol.ConfigProblem) error {
 	return protocol.Errorf(protocol.CodeInvalidConfig, "%s", msg)
 }
 
-// evaluation is the state of one Evaluate call.
+// evaluation is the state of one Evaluate call for one list of signatures:
+// the image's, or its index's (index set).
 type evaluation struct {
-	cfg            *Config
+	cfg *Config
+	// image is what the signatures must be of: the image, or for the index's
+	// signatures the index's bytes with the image's dockerReference.
 	image          *protocol.Image
 	manifestDigest digest.Digest
+	// index is set when the signatures are the index's: one accepted counts
+	// only if the index lists the instance (listsInstance).
+	index *indexContext
 	// links remembers which lent chain certificates crypto/x509 linked to a
 	// trusted CA, for every signature of the evaluation (withIntermediates).
 	links *chainLinks
@@ -65,64 +71,149 @@ func reject(format string, args ...any) outcome {
 }
 
 // Evaluate decides the signatures of one image. The first accepted signature ends
-// the work; the ones after it are reported as not evaluated.
+// the work; the ones after it are reported as not evaluated. With image.Index,
+// the index's signatures are decided when none of the image's is accepted, by
+// the same code, for the index's bytes; one accepted there counts when the
+// index lists the image (containers-policy-plugin(5), VerifyRequest).
 func (c *Config) Evaluate(image *protocol.Image, signatures []protocol.Signature) *protocol.VerifyResponse {
 	resp, _ := c.evaluate(image, signatures)
 	return resp
 }
 
-// evaluate is Evaluate that also returns the evaluation, for tests of the work
-// it did.
+// evaluate is Evaluate that also returns the evaluation of the image's
+// signatures, for tests of the work it did.
 func (c *Config) evaluate(image *protocol.Image, signatures []protocol.Signature) (*protocol.VerifyResponse, *evaluation) {
-	resp := &protocol.VerifyResponse{Signatures: make([]protocol.SignatureResult, len(signatures))}
+	resp := &protocol.VerifyResponse{Signatures: notEvaluated(len(signatures))}
+	index := image.Index
+	if index != nil {
+		resp.IndexSignatures = notEvaluated(len(index.Signatures))
+	}
 	manifestDigest, err := manifest.Digest(image.Manifest)
 	if err != nil {
 		resp.Verdict = protocol.VerdictReject
 		resp.Reason = oneLine("cannot compute the manifest digest: " + err.Error())
-		for i := range signatures {
-			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
-		}
 		return resp, nil
 	}
 	resp.ManifestDigest = manifestDigest.String()
-	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest, links: newChainLinks()}
+	var indexDigest digest.Digest
+	if index != nil {
+		if indexDigest, err = manifest.Digest(index.Manifest); err != nil {
+			resp.Verdict = protocol.VerdictReject
+			resp.Reason = oneLine("cannot compute the index digest: " + err.Error())
+			return resp, nil
+		}
+		resp.IndexDigest = indexDigest.String()
+	}
+	total := len(signatures)
+	if index != nil {
+		total += len(index.Signatures)
+	}
+	limit := reasonLimit(total)
 
-	outcomes := e.decide(signatures)
-	var rejections []string
-	rejected := 0
-	limit := reasonLimit(len(signatures))
+	e := &evaluation{cfg: c, image: image, manifestDigest: manifestDigest, links: newChainLinks()}
+	own := record(resp.Signatures, e.decide(signatures), limit, "signature")
+	if own.accepted != nil {
+		resp.Accepted = accepted(protocol.AcceptedViaImage, own.index, signatures[own.index].Format, *own.accepted)
+		resp.Verdict = protocol.VerdictAccept
+		resp.Reason = boundReason(acceptReason(resp.Accepted), reasonRejections*maxReasonBytes+256)
+		return resp, e
+	}
+	var fromIndex recorded
+	if index != nil {
+		ie := &evaluation{
+			cfg: c,
+			image: &protocol.Image{
+				Transport: image.Transport, DockerReference: image.DockerReference,
+				Manifest: index.Manifest, ManifestMIMEType: index.ManifestMIMEType,
+			},
+			manifestDigest: indexDigest,
+			index:          &indexContext{instance: manifestDigest},
+			links:          newChainLinks(),
+		}
+		fromIndex = record(resp.IndexSignatures, ie.decide(index.Signatures), limit, "index signature")
+		if fromIndex.accepted != nil {
+			resp.Accepted = accepted(protocol.AcceptedViaIndex, fromIndex.index, index.Signatures[fromIndex.index].Format, *fromIndex.accepted)
+			resp.Verdict = protocol.VerdictAccept
+			resp.Reason = fmt.Sprintf("accepted through its index %s (signature %d of the index)", indexDigest, fromIndex.index)
+			if who := acceptedBy(resp.Accepted); who != "" {
+				resp.Reason += ": " + who
+			}
+			resp.Reason = boundReason(resp.Reason, reasonRejections*maxReasonBytes+256)
+			return resp, e
+		}
+	}
+
+	resp.Verdict = protocol.VerdictReject
+	switch {
+	case len(signatures) == 0 && (index == nil || len(index.Signatures) == 0):
+		resp.Reason = "no signatures: the image is not signed"
+		if index != nil {
+			resp.Reason = fmt.Sprintf("no signatures: neither the image nor its index %s is signed", indexDigest)
+		}
+		resp.Reason += " (or the host found none of the formats " + strings.Join(c.enabledFormats(), ", ") + ")"
+	case len(signatures) == 0:
+		// "no signatures" is never said of an image whose index is signed.
+		resp.Reason = fmt.Sprintf("the instance has no signature; its index has %d, none accepted: %s", len(index.Signatures), fromIndex.summary())
+	case index == nil:
+		resp.Reason = "no signature accepted: " + own.summary()
+	case len(index.Signatures) == 0:
+		resp.Reason = fmt.Sprintf("no signature accepted: %s; its index %s has no signature", own.summary(), indexDigest)
+	default:
+		resp.Reason = fmt.Sprintf("no signature accepted: %s; of its index %s: %s", own.summary(), indexDigest, fromIndex.summary())
+	}
+	bound := reasonRejections*maxReasonBytes + 256
+	if index != nil {
+		bound += reasonRejections * maxReasonBytes // the index's rejections too
+	}
+	resp.Reason = boundReason(resp.Reason, bound)
+	return resp, e
+}
+
+func notEvaluated(n int) []protocol.SignatureResult {
+	results := make([]protocol.SignatureResult, n)
+	for i := range results {
+		results[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
+	}
+	return results
+}
+
+// recorded is what record made of one list's outcomes.
+type recorded struct {
+	accepted *outcome
+	index    int // of accepted
+	// rejections quotes the first reasonRejections rejections, each named
+	// "<noun> <i>"; rejected counts them all.
+	rejections []string
+	rejected   int
+}
+
+// record writes the results of one list's outcomes (nil: not evaluated).
+func record(results []protocol.SignatureResult, outcomes []*outcome, limit int, noun string) recorded {
+	var r recorded
 	for i, out := range outcomes {
 		switch {
 		case out == nil:
-			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
+			results[i] = protocol.SignatureResult{Index: i, Reason: protocol.NotEvaluated}
 		case out.accepted != nil:
-			resp.Signatures[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
-			resp.Accepted = accepted(i, signatures[i].Format, *out)
+			results[i] = protocol.SignatureResult{Index: i, Accepted: true, Reason: "accepted"}
+			r.accepted, r.index = out, i
 		default:
 			reason := boundReason(reasonOf(out.err), limit)
-			resp.Signatures[i] = protocol.SignatureResult{Index: i, Reason: reason}
-			if rejected++; rejected <= reasonRejections {
-				rejections = append(rejections, fmt.Sprintf("signature %d: %s", i, reason))
+			results[i] = protocol.SignatureResult{Index: i, Reason: reason}
+			if r.rejected++; r.rejected <= reasonRejections {
+				r.rejections = append(r.rejections, fmt.Sprintf("%s %d: %s", noun, i, reason))
 			}
 		}
 	}
+	return r
+}
 
-	switch {
-	case resp.Accepted != nil:
-		resp.Verdict = protocol.VerdictAccept
-		resp.Reason = acceptReason(resp.Accepted)
-	case len(signatures) == 0:
-		resp.Verdict = protocol.VerdictReject
-		resp.Reason = "no signatures: the image is not signed (or the host found none of the formats " + strings.Join(c.enabledFormats(), ", ") + ")"
-	default:
-		resp.Verdict = protocol.VerdictReject
-		resp.Reason = "no signature accepted: " + strings.Join(rejections, "; ")
-		if more := rejected - len(rejections); more > 0 {
-			resp.Reason += fmt.Sprintf("; and %d more rejected (see signatures)", more)
-		}
+func (r recorded) summary() string {
+	s := strings.Join(r.rejections, "; ")
+	if more := r.rejected - len(r.rejections); more > 0 {
+		s += fmt.Sprintf("; and %d more rejected (see signatures)", more)
 	}
-	resp.Reason = boundReason(resp.Reason, reasonRejections*maxReasonBytes+256)
-	return resp, e
+	return s
 }
 
 // decide decides the signatures in order until one is accepted; nil is a
@@ -145,6 +236,11 @@ func (e *evaluation) decide(signatures []protocol.Signature) []*outcome {
 			if e.withheld > 0 {
 				copies.wait(&signatures[i], e.withheld)
 				return false
+			}
+			if out.accepted != nil && e.index != nil {
+				if err := e.listsInstance(); err != nil {
+					out = outcome{err: err}
+				}
 			}
 			copies.remember(&signatures[i], out)
 		}
@@ -220,9 +316,9 @@ func (e *evaluation) checkSignedReference(signed *string) error {
 	return nil
 }
 
-func accepted(index int, format string, out outcome) *protocol.Accepted {
+func accepted(via string, index int, format string, out outcome) *protocol.Accepted {
 	a := &protocol.Accepted{
-		Via:             protocol.AcceptedViaImage,
+		Via:             via,
 		Signature:       index,
 		Format:          format,
 		Issuer:          out.accepted.issuer,
@@ -238,13 +334,23 @@ func accepted(index int, format string, out outcome) *protocol.Accepted {
 }
 
 func acceptReason(a *protocol.Accepted) string {
+	reason := fmt.Sprintf("signature %d accepted", a.Signature)
+	if who := acceptedBy(a); who != "" {
+		reason += ": " + who
+	}
+	return reason
+}
+
+// acceptedBy names who made an accepted signature: the certificate's issuer
+// and subject, or the key.
+func acceptedBy(a *protocol.Accepted) string {
 	switch {
 	case a.Subject != nil:
-		return fmt.Sprintf("signature %d accepted: issuer %s, subject %s", a.Signature, *a.Issuer, *a.Subject)
+		return fmt.Sprintf("issuer %s, subject %s", *a.Issuer, *a.Subject)
 	case a.PublicKey != nil:
-		return fmt.Sprintf("signature %d accepted: public key %s", a.Signature, *a.PublicKey)
+		return "public key " + *a.PublicKey
 	default:
-		return fmt.Sprintf("signature %d accepted", a.Signature)
+		return ""
 	}
 }
 

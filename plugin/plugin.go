@@ -33,6 +33,13 @@
 //     (bindBundle, bundle_binding.go).
 //  5. signedIdentity (checkSignedReference, evaluate.go; signedidentity.go) on
 //     the reference the signature names.
+//  6. For a signature of the image's index (image.index): 1 to 5 decide it
+//     as they decide the image's signatures, by the same code (decide), with
+//     the index's bytes and digest in place of the image's and the same
+//     reference to match; then the index must list the image (listsInstance,
+//     index.go): the verified index bytes, read only now, by containers/image's
+//     list parser after the strict JSON rules, must name the image's sha256
+//     digest directly.
 //
 // Before these, structural checks of the untrusted input only reject
 // (parseUntrustedLegacy, legacy.go; parseUntrustedBundle, bundle_parse.go;
