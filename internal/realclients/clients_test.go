@@ -29,9 +29,12 @@ type outcome struct {
 	// message is the client's error: its standard error, or the proxy's
 	// error reply.
 	message string
-	// digest is the manifest digest an accepting skopeo copy wrote into its
-	// OCI layout, or an accepting image proxy reported from GetManifest.
+	// digest is the manifest digest an accepting image proxy reported from
+	// GetManifest (the manifest as read, before its conversion to OCI).
 	digest string
+	// layoutManifest is the manifest an accepting skopeo copy wrote into its
+	// OCI layout.
+	layoutManifest []byte
 	// imageID is the image ID an accepting podman pull printed: the digest of
 	// the config, without "sha256:".
 	imageID string
@@ -68,7 +71,7 @@ var (
 			wantNoLayout(t, layout)
 			return outcome{message: upstreamclients.Messages(stderr)}
 		}
-		return outcome{accepted: true, digest: layoutDigest(t, layout)}
+		return outcome{accepted: true, layoutManifest: copiedManifest(t, layout)}
 	}}
 
 	imageProxy = client{name: "image proxy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
@@ -89,6 +92,18 @@ func (o outcome) wantAccepted(t *testing.T, manifest []byte) {
 		t.Fatalf("refused, want accepted: %s", o.message)
 	}
 	switch {
+	case o.layoutManifest != nil:
+		if e2e.Digest(o.layoutManifest) == e2e.Digest(manifest) {
+			return
+		}
+		// An OCI layout holds OCI manifests only: copy converts a Docker
+		// schema 2 image, config included, keeping its layer blobs (which
+		// name the image: every test image has content of its own).
+		src, dst := e2e.ParseManifest(t, manifest), e2e.ParseManifest(t, o.layoutManifest)
+		if src.MediaType != e2e.MediaTypeDockerManifest || dst.MediaType != e2e.MediaTypeOCIManifest ||
+			layerDigests(src) != layerDigests(dst) {
+			t.Errorf("copied manifest %s, want %s or its conversion to OCI", o.layoutManifest, manifest)
+		}
 	case o.digest != "":
 		if want := e2e.Digest(manifest); o.digest != want {
 			t.Errorf("took manifest %s, want %s", o.digest, want)
@@ -116,10 +131,19 @@ func (o outcome) wantRefused(t *testing.T, fragments ...string) {
 	}
 }
 
-// layoutDigest is the one manifest an OCI layout's index.json names, tagged
-// latest, after checking that the manifest and the blobs it names are there
+// layerDigests is a manifest's layer digests, in order.
+func layerDigests(m e2e.OCIManifest) string {
+	var ds []string
+	for _, l := range m.Layers {
+		ds = append(ds, l.Digest)
+	}
+	return strings.Join(ds, " ")
+}
+
+// copiedManifest is the one manifest an OCI layout's index.json names,
+// tagged latest, after checking that it and the blobs it names are there
 // with their digests.
-func layoutDigest(t *testing.T, layout string) string {
+func copiedManifest(t *testing.T, layout string) []byte {
 	t.Helper()
 	var index struct {
 		Manifests []struct {
@@ -137,13 +161,16 @@ func layoutDigest(t *testing.T, layout string) string {
 	if len(index.Manifests) != 1 || index.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" {
 		t.Fatalf("index.json %s, want one manifest tagged latest", data)
 	}
-	d := index.Manifests[0].Digest
-	m := e2e.ParseManifest(t, layoutBlob(t, layout, d))
+	manifest := layoutBlob(t, layout, index.Manifests[0].Digest)
+	m := e2e.ParseManifest(t, manifest)
+	if m.Config == nil {
+		t.Fatalf("copied manifest %s has no config", manifest)
+	}
 	layoutBlob(t, layout, m.Config.Digest)
 	for _, l := range m.Layers {
 		layoutBlob(t, layout, l.Digest)
 	}
-	return d
+	return manifest
 }
 
 func layoutBlob(t *testing.T, layout, digest string) []byte {
