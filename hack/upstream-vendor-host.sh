@@ -5,10 +5,11 @@
 # containers/image gets the host side as a generated copy, not as a module
 # dependency (docs/upstream.md, "Why a vendored copy"). The copy is the
 # non-test files of protocol/ and protocol/strictjson/, unchanged but for
-# the package name, the strictjson import path
-# and a "Code generated" header (serve.go, the plugin side, comes along: the
-# exit statuses live there). upstream/containers-image/vendor_test.go checks
-# that patch 1 carries exactly this output, so the copy cannot drift.
+# the package name, the strictjson import path and a "Code generated" header,
+# less the plugin side's serving (serve.go: Serve, Handler), which no host
+# calls. The request decoder (decode.go) stays: SendableBundle asks it which
+# bundles a plugin would refuse. upstream/containers-image/vendor_test.go
+# checks that patch 1 carries exactly this output, so the copy cannot drift.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +31,7 @@ gen() { # SRC DST PKG
 
 for f in "$here"/protocol/*.go; do
 	case $(basename "$f") in
-	*_test.go) continue ;;
+	*_test.go | serve.go) continue ;;
 	esac
 	gen "$f" "$out/$(basename "$f")" policyplugin
 done

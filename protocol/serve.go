@@ -23,12 +23,6 @@ type Handler interface {
 	Verify(req *VerifyRequest) (*VerifyResponse, error)
 }
 
-// Exit statuses of a plugin process.
-const (
-	ExitOK    = 0 // stdout holds the command's response
-	ExitError = 1 // stdout holds an Error object
-)
-
 // Serve runs one plugin invocation: args are the arguments after the program name
 // (the command), stdin holds the request. It writes exactly one JSON object to
 // stdout, in a single write after the whole answer is known, and returns the exit

@@ -140,6 +140,27 @@ func TestPatchCarriesTheGeneratedHostCopy(t *testing.T) {
 	}
 }
 
+// TestHostCopyIsHostOnly: the copy patch 1 carries has no plugin side's serving, so
+// that a reviewer reads the change and the smallest host.
+func TestHostCopyIsHostOnly(t *testing.T) {
+	for _, p := range series(t) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range newFiles(t, data) {
+			if !strings.HasPrefix(name, hostCopyDir) {
+				continue
+			}
+			for _, plugin := range []string{"func Serve(", "type Handler interface"} {
+				if bytes.Contains(content, []byte(plugin)) {
+					t.Errorf("%s in %s has the plugin side's %q", name, p, plugin)
+				}
+			}
+		}
+	}
+}
+
 // TestSeriesIsComplete checks the layout others script against: VERSION is one
 // release, series lists every patch once, and each patch is signed off.
 func TestSeriesIsComplete(t *testing.T) {
