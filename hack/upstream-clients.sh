@@ -27,6 +27,7 @@
 #                    script, Go version, C compiler) differs from the one stamped
 #                    next to its binary, and no build with that hash is in
 #                    $UPSTREAM_CLIENTS_CACHE/bin (the newest three per client).
+#   key              print each client's key (resolving, maybe cloning, sources)
 #   pin              regenerate the pins: `go mod tidy` of each prepared tree
 #                    (with relative replace directives), copied back into
 #                    upstream/clients/CLIENT/go.{mod,sum}. Run it after a change
@@ -36,7 +37,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-clients_dir=$here/upstream/clients
+clients_dir=${UPSTREAM_CLIENTS_DIR:-$here/upstream/clients}
 series_dir=${UPSTREAM_SERIES_DIR:-$here/upstream/containers-image}
 src_root=${UPSTREAM_SRC:-$here/../shared/upstream-src}
 out=${UPSTREAM_CLIENTS_OUT:-$here/bin/upstream}
@@ -44,7 +45,7 @@ cache=${UPSTREAM_CLIENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cps-upstream-cli
 
 mode=build
 case ${1:-} in
-build | pin)
+build | pin | key)
 	mode=$1
 	shift
 	;;
@@ -142,10 +143,17 @@ hash_tree() {
 	(cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64
 }
 
+# file_hash FILE: its content's hash only, so that keys agree between clones.
+file_hash() {
+	sha256sum <"$1" | cut -c1-64
+}
+
 # series_hash: the files hack/upstream-apply.sh reads, and the script itself.
 series_hash() {
 	{
-		sha256sum "$here/hack/upstream-apply.sh" "$series_dir/VERSION" "$series_dir/series"
+		file_hash "$here/hack/upstream-apply.sh"
+		file_hash "$series_dir/VERSION"
+		file_hash "$series_dir/series"
 		(cd "$series_dir" && sha256sum -- *.patch)
 	} | sha256sum | cut -c1-64
 }
@@ -163,7 +171,7 @@ key() {
 	local client=$1 p
 	{
 		echo "client $client"
-		sha256sum "$0"
+		file_hash "$here/hack/upstream-clients.sh"
 		if [[ $client == skopeo-pristine ]]; then
 			cat "$series_dir/VERSION"
 		else
@@ -192,8 +200,12 @@ apply_patches() {
 }
 
 work=
+# shellcheck disable=SC2317 # run by the trap
 cleanup() { [[ -z $work ]] || rm -rf "$work"; }
 trap cleanup EXIT
+# A signal exits through the EXIT trap, so the temporary tree goes too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # image_tree CLIENT: the patched image module, made once per run.
 image_tree() {
@@ -215,8 +227,8 @@ prepare() {
 		cp -R "${srcs[buildah]}/." "$work/buildah/"
 		chmod -R u+w "$work/buildah"
 	fi
-	[[ $client == skopeo-pristine ]] || image_tree "$client"
 	apply_patches "$client" "$work/$client"
+	[[ $client == skopeo-pristine ]] || image_tree "$client"
 }
 
 # pin CLIENT: go mod tidy against the prepared tree, saved as the client's pins.
@@ -235,66 +247,85 @@ pin() {
 	log "$client: pinned upstream/clients/$client/go.mod, go.sum"
 }
 
+# check_pins CLIENT: before any work, that the client's pins are there.
+check_pins() {
+	local f
+	for f in go.mod go.sum; do
+		[[ -f $clients_dir/$1/$f ]] ||
+			fail "$1" "upstream/clients/$1/$f is missing: run hack/upstream-clients.sh pin $1"
+	done
+}
+
 # build CLIENT: the binary into $out/CLIENT, with the pinned module graph.
 build() {
-	local client=$1 dir=$work/$1 f
-	for f in go.mod go.sum; do
-		[[ -f $clients_dir/$client/$f ]] ||
-			fail "$client" "upstream/clients/$client/$f is missing: run hack/upstream-clients.sh pin $client"
-		cp "$clients_dir/$client/$f" "$dir/$f"
-	done
+	local client=$1 dir=$work/$1
+	cp "$clients_dir/$client/go.mod" "$clients_dir/$client/go.sum" "$dir/"
 	local cgo=0 t=$tags pkg=./cmd/skopeo
 	if [[ $client == podman ]]; then
 		# podman's rootless re-exec and its SQLite database are cgo.
 		cgo=1 t=$podman_tags pkg=./cmd/podman
 	fi
 	local start=$SECONDS
-	step "$client" "go build $pkg (tags: $t)" env CGO_ENABLED=$cgo GOFLAGS=-mod=readonly \
+	# A "missing go.sum entry" or "updates to go.mod needed" here means the
+	# pins no longer fit the tree (e.g. the series changed its go.mod).
+	step "$client" "go build $pkg (tags: $t; if go.mod/go.sum are stale: hack/upstream-clients.sh pin $client)" env CGO_ENABLED=$cgo GOFLAGS=-mod=readonly \
 		go -C "$dir" build -trimpath -tags "$t" -ldflags "-s -w" -o "$out/.$client.tmp" "$pkg"
 	mv "$out/.$client.tmp" "$out/$client"
 	log "$client: built $out/$client ($((SECONDS - start))s)"
 }
 
-mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/upstream-clients.XXXXXX")
-start=$SECONDS
-# Resolved here, in this shell, so that a failed clone stops the script.
-declare -A srcs
-for client in "${clients[@]}"; do
-	for p in $(projects "$client"); do
-		[[ -n ${srcs[$p]:-} ]] || srcs[$p]=$(source_dir "$p" "$client")
+# main runs the whole script from one parsed function, so that editing this
+# file while it runs (a git checkout during a long build) cannot change what runs.
+main() {
+	mkdir -p "$out"
+	work=$(mktemp -d "${TMPDIR:-/tmp}/upstream-clients.XXXXXX")
+	start=$SECONDS
+	# Resolved here, in this shell, so that a failed clone stops the script.
+	declare -gA srcs
+	for client in "${clients[@]}"; do
+		for p in $(projects "$client"); do
+			[[ -n ${srcs[$p]:-} ]] || srcs[$p]=$(source_dir "$p" "$client")
+		done
 	done
-done
-for client in "${clients[@]}"; do
-	if [[ $mode == pin ]]; then
-		prepare "$client"
-		pin "$client"
-		continue
-	fi
-	k=$(key "$client")
-	if [[ -x $out/$client && -f $out/.$client.key && $(cat "$out/.$client.key") == "$k" ]]; then
-		log "$client: up to date ($out/$client, key ${k:0:12})"
-		continue
-	fi
-	rm -f "$out/.$client.key"
-	# A build with this key from an earlier run, in any clone on this machine
-	# (CI clones afresh, into another directory).
-	cached=$cache/bin/$client-$k
-	if [[ -x $cached ]]; then
-		cp "$cached" "$out/.$client.tmp"
-		mv "$out/.$client.tmp" "$out/$client"
-		log "$client: from the cache ($cached)"
-	else
-		prepare "$client"
-		build "$client"
-		mkdir -p "$cache/bin"
-		cp "$out/$client" "$cached.tmp.$$"
-		mv "$cached.tmp.$$" "$cached"
-		# Keep the newest three builds of each client.
-		# (64 ?: a key, so that skopeo's pattern leaves skopeo-pristine's alone).
-		find "$cache/bin" -maxdepth 1 -name "$client-$(printf '?%.0s' {1..64})" -printf '%T@ %p\n' |
-			sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
-	fi
-	echo "$k" >"$out/.$client.key"
-done
-log "done: ${clients[*]} in $out ($((SECONDS - start))s)"
+	for client in "${clients[@]}"; do
+		if [[ $mode == pin ]]; then
+			prepare "$client"
+			pin "$client"
+			continue
+		fi
+		k=$(key "$client")
+		if [[ $mode == key ]]; then
+			echo "$client $k"
+			continue
+		fi
+		check_pins "$client"
+		if [[ -x $out/$client && -f $out/.$client.key && $(cat "$out/.$client.key") == "$k" ]]; then
+			log "$client: up to date ($out/$client, key ${k:0:12})"
+			continue
+		fi
+		rm -f "$out/.$client.key"
+		# A build with this key from an earlier run, in any clone on this machine
+		# (CI clones afresh, into another directory).
+		cached=$cache/bin/$client-$k
+		if [[ -x $cached ]]; then
+			cp "$cached" "$out/.$client.tmp"
+			mv "$out/.$client.tmp" "$out/$client"
+			log "$client: from the cache ($cached)"
+		else
+			prepare "$client"
+			build "$client"
+			mkdir -p "$cache/bin"
+			cp "$out/$client" "$cached.tmp.$$"
+			mv "$cached.tmp.$$" "$cached"
+			# Keep the newest three builds of each client.
+			# (64 ?: a key, so that skopeo's pattern leaves skopeo-pristine's alone).
+			find "$cache/bin" -maxdepth 1 -name "$client-$(printf '?%.0s' {1..64})" -printf '%T@ %p\n' |
+				sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
+		fi
+		echo "$k" >"$out/.$client.key"
+	done
+	log "done: ${clients[*]} in $out ($((SECONDS - start))s)"
+}
+
+main
+exit
