@@ -307,6 +307,18 @@ func TestIndexSignatures(t *testing.T) {
 			want: indexVerdict{reason: "the instance has no signature; its index has 1, none accepted: index signature 0: ", index: []string{"registry.example.com/team/other"}},
 		},
 		{
+			name: "signedIdentity matchExact: an index signature for the tag the user asked for accepts",
+			cfg:  map[string]any{"keyPath": key.path, "signedIdentity": map[string]any{"type": "matchExact"}}, index: f.multiArch,
+			indexSig: []protocol.Signature{legacy(key.pair, env.ref, f.multiArch)},
+			want:     indexVerdict{accept: true, via: protocol.AcceptedViaIndex, signed: env.ref, reason: "accepted through its index " + multiArchDigest},
+		},
+		{
+			name: "signedIdentity matchExact: an index signature for the repository only rejects, as an instance's would",
+			cfg:  map[string]any{"keyPath": key.path, "signedIdentity": map[string]any{"type": "matchExact"}}, index: f.multiArch,
+			indexSig: []protocol.Signature{legacy(key.pair, env.repo, f.multiArch)},
+			want:     indexVerdict{index: []string{"signature for registry.example.com/team/app is not accepted for registry.example.com/team/app:1.4 by signedIdentity matchExact"}},
+		},
+		{
 			name: "unsigned, index and all: no signatures, naming the index",
 			cfg:  keyConfig, index: f.multiArch,
 			want: indexVerdict{reason: "no signatures: neither the image nor its index " + multiArchDigest + " is signed"},
