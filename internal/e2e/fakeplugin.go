@@ -37,13 +37,11 @@ func InstallPlugin(t testing.TB, dir, name, bin string) string {
 	return WriteExecutable(t, dir, name, data)
 }
 
-// fakePluginTemplate answers validate-config (which lint and check run) as a
-// valid config, and on verify runs %s after reading the request.
+// fakePluginTemplate runs %s on verify, after reading the request, and
+// fails any other command: a pull runs verify only (no plugin runs when
+// policy.json is loaded), so a host that ran another would fail the test.
 const fakePluginTemplate = `#!/bin/sh
 case "$1" in
-validate-config)
-	cat >/dev/null
-	echo '{"apiVersion":"containers-policy-plugin/v1alpha1","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}' ;;
 verify)
 	cat >/dev/null
 	%s ;;
