@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/policy-plugins/sigstore/internal/fixture"
@@ -87,4 +88,19 @@ func WriteRegistriesD(t testing.TB, addr string, attachments bool) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// OCILayoutBlob reads the blob digest of the OCI layout directory layout
+// (what a copy into oci:LAYOUT wrote); a missing blob, or one with another
+// digest, fails t.
+func OCILayoutBlob(t testing.TB, layout, digest string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(layout, "blobs", strings.Replace(digest, ":", "/", 1)))
+	if err != nil {
+		t.Fatalf("blob %s: %v", digest, err)
+	}
+	if got := Digest(data); got != digest {
+		t.Fatalf("blob %s has digest %s", digest, got)
+	}
+	return data
 }

@@ -161,28 +161,16 @@ func copiedManifest(t *testing.T, layout string) []byte {
 	if len(index.Manifests) != 1 || index.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" {
 		t.Fatalf("index.json %s, want one manifest tagged latest", data)
 	}
-	manifest := layoutBlob(t, layout, index.Manifests[0].Digest)
+	manifest := e2e.OCILayoutBlob(t, layout, index.Manifests[0].Digest)
 	m := e2e.ParseManifest(t, manifest)
 	if m.Config == nil {
 		t.Fatalf("copied manifest %s has no config", manifest)
 	}
-	layoutBlob(t, layout, m.Config.Digest)
+	e2e.OCILayoutBlob(t, layout, m.Config.Digest)
 	for _, l := range m.Layers {
-		layoutBlob(t, layout, l.Digest)
+		e2e.OCILayoutBlob(t, layout, l.Digest)
 	}
 	return manifest
-}
-
-func layoutBlob(t *testing.T, layout, digest string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(layout, "blobs", strings.Replace(digest, ":", "/", 1)))
-	if err != nil {
-		t.Fatalf("blob %s: %v", digest, err)
-	}
-	if got := e2e.Digest(data); got != digest {
-		t.Fatalf("blob %s has digest %s", digest, got)
-	}
-	return data
 }
 
 // wantNoLayout asserts that a refused copy wrote no blob and no index entry

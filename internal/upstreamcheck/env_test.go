@@ -55,7 +55,6 @@ func newSetting(t testing.TB, opts e2e.RegistryOptions) *setting {
 // The plugin and policy helpers this suite shares with internal/realclients.
 var (
 	installPlugin     = e2e.InstallPlugin
-	writeExecutable   = e2e.WriteExecutable
 	pluginRequirement = e2e.PluginRequirement
 	keyConfig         = e2e.KeyConfig
 	sigstoreSigned    = e2e.SigstoreSigned
@@ -215,14 +214,4 @@ func (r result) wantNoLayout(t testing.TB) {
 }
 
 // blob reads a blob of an OCI layout and checks its digest.
-func blob(t testing.TB, layout, digest string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(layout, "blobs", strings.Replace(digest, ":", "/", 1)))
-	if err != nil {
-		t.Fatalf("blob %s: %v", digest, err)
-	}
-	if got := e2e.Digest(data); got != digest {
-		t.Fatalf("blob %s has digest %s", digest, got)
-	}
-	return data
-}
+var blob = e2e.OCILayoutBlob
