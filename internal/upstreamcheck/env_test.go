@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/policy-plugins/sigstore/internal/e2e"
-	"github.com/policy-plugins/sigstore/internal/fixture"
 )
 
 // pluginDirsEnv is where the patched containers/image looks for plugins
@@ -53,27 +52,14 @@ func newSetting(t testing.TB, opts e2e.RegistryOptions) *setting {
 	return s
 }
 
-// installPlugin copies bin into dir as name, mode 0755 whatever the umask.
-func installPlugin(t testing.TB, dir, name, bin string) string {
-	t.Helper()
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeExecutable(t, dir, name, data)
-}
-
-func writeExecutable(t testing.TB, dir, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+// The plugin and policy helpers this suite shares with internal/realclients.
+var (
+	installPlugin     = e2e.InstallPlugin
+	pluginRequirement = e2e.PluginRequirement
+	keyConfig         = e2e.KeyConfig
+	sigstoreSigned    = e2e.SigstoreSigned
+	gitlabConfig      = e2e.GitLabConfig
+)
 
 func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
@@ -100,33 +86,6 @@ func (s *setting) policy(t testing.TB, requirements ...string) string {
 	}
 	return writeFile(t, "policy.json", fmt.Sprintf(`{"default": [{"type": "reject"}],
  "transports": {"docker": {%s: [%s]}}}`, scope, strings.Join(requirements, ", ")))
-}
-
-// pluginRequirement is a plugin requirement with config.
-func pluginRequirement(name, config string) string {
-	return fmt.Sprintf(`{"type": "plugin", "plugin": %q, "config": %s}`, name, config)
-}
-
-// keyConfig is the sigstore plugin's config trusting a cosign public key.
-func keyConfig(key e2e.KeyPair, signedIdentity string) string {
-	return fmt.Sprintf(`{"keyPath": %q, "signedIdentity": {"type": %q}}`, key.PublicKey, signedIdentity)
-}
-
-// sigstoreSigned is containers/image's built-in requirement for a cosign key.
-func sigstoreSigned(key e2e.KeyPair) string {
-	return fmt.Sprintf(`{"type": "sigstoreSigned", "keyPath": %q, "signedIdentity": {"type": "matchRepository"}}`, key.PublicKey)
-}
-
-// gitlabConfig trusts in's Sigstore instance for one GitLab CI identity.
-func gitlabConfig(t testing.TB, in *fixture.Instance, subjectURI string) string {
-	t.Helper()
-	trustedRoot, err := in.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf(`{"trustedRootPath": %q,
-  "identities": [{"issuer": "https://gitlab.com", "subjectURI": %q}],
-  "signedIdentity": {"type": "matchRepository"}}`, writeFile(t, "trusted_root.json", string(trustedRoot)), subjectURI)
 }
 
 // result is one run of upstream-e2e.
@@ -255,14 +214,4 @@ func (r result) wantNoLayout(t testing.TB) {
 }
 
 // blob reads a blob of an OCI layout and checks its digest.
-func blob(t testing.TB, layout, digest string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(layout, "blobs", strings.Replace(digest, ":", "/", 1)))
-	if err != nil {
-		t.Fatalf("blob %s: %v", digest, err)
-	}
-	if got := e2e.Digest(data); got != digest {
-		t.Fatalf("blob %s has digest %s", digest, got)
-	}
-	return data
-}
+var blob = e2e.OCILayoutBlob

@@ -3,9 +3,6 @@ package upstreamcheck
 import (
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -84,34 +81,8 @@ func TestRefusesPluginThatHangsPastTheDeadline(t *testing.T) {
 	wantDead(t, pids, 4) // two runs, each the plugin's shell and its child
 }
 
-// wantDead asserts that file lists n PIDs and that every one of those
-// processes is gone (or a zombie left for init to reap).
-func wantDead(t *testing.T, file string, n int) {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("the hanging plugin never ran: %v", err)
-	}
-	if got := len(strings.Fields(string(data))); got != n {
-		t.Errorf("%d plugin processes recorded, want %d: %q", got, n, data)
-	}
-	for _, f := range strings.Fields(string(data)) {
-		pid, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stat, err := os.ReadFile("/proc/" + f + "/stat")
-		if err != nil {
-			continue // gone
-		}
-		// pid (comm) STATE ...: Z is dead, waiting to be reaped.
-		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
-			continue
-		}
-		t.Errorf("plugin process %d is still running: %s", pid, stat)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-}
+// wantDead asserts that file lists n PIDs, all gone.
+var wantDead = e2e.WantDead
 
 func TestRefusesGroupWritablePlugin(t *testing.T) {
 	s, img, sigstore := signedSetting(t, "writable")
