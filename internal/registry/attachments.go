@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/image"
@@ -43,9 +44,10 @@ func (img *Image) Attachments(ctx context.Context, d digest.Digest) ([]Attachmen
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("manifest digest %q: %w", d, err)
 	}
+	start := time.Now()
 	untrustedSignatures, err := image.UnparsedInstance(img.src, &d).UntrustedSignatures(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("fetching signatures of %s@%s: %w", img.ref.DockerReference().Name(), d, err)
+		return nil, fmt.Errorf("fetching signatures of %s@%s: %w", img.ref.DockerReference().Name(), d, img.relay.idle.explain(err, start))
 	}
 	attachments := []Attachment{}
 	for _, untrustedSignature := range untrustedSignatures {

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -128,6 +130,7 @@ func newEndpoint(sys *types.SystemContext, src sysregistriesv2.PullSource) (endp
 func (ep endpoint) puller(userAgent string) (*remote.Puller, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	base.DialContext = idleDialer((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext, nil)
 	if ep.certDir != "" {
 		if err := tlsclientconfig.SetupCertificates(ep.certDir, base.TLSClientConfig); err != nil {
 			return nil, err
@@ -142,7 +145,9 @@ func (ep endpoint) puller(userAgent string) (*remote.Puller, error) {
 	if ep.nsProxy != "" {
 		rt = namespaceProxy{ns: ep.nsProxy, next: rt}
 	}
-	return remote.NewPuller(remote.WithAuth(ep.auth), remote.WithTransport(rt), remote.WithUserAgent(userAgent))
+	rt = retrying{next: rt}
+	return remote.NewPuller(remote.WithAuth(ep.auth), remote.WithTransport(rt), remote.WithUserAgent(userAgent),
+		remote.WithRetryStatusCodes(), remote.WithRetryPredicate(func(error) bool { return false }))
 }
 
 // errPlainHTTP is returned for a plain-HTTP request to a place that is not
