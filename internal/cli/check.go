@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/policy-plugins/sigstore/internal/check"
 	"github.com/policy-plugins/sigstore/internal/registry"
@@ -21,7 +23,7 @@ func init() { commands["check"] = runCheck }
 const DefaultRegistriesDir = "/etc/containers/registries.d"
 
 const checkUsage = `Usage:
-  ` + Program + ` check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--output text|json] IMAGE
+  ` + Program + ` check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--timeout DURATION] [--output text|json] IMAGE
 
 Evaluate a whole containers-policy.json(5) for IMAGE, a docker reference
 (registry.example.com/team/app:1.4, optionally docker://...), as a podman
@@ -35,6 +37,7 @@ Options:
   --registries.d DIR    registries.d directory, for use-sigstore-attachments (default ` + DefaultRegistriesDir + `)
   --tls-verify=BOOL     require HTTPS and verify certificates, for every registry
                         (default: true, except where registries.conf says insecure)
+  --timeout DURATION    bound the whole run, registry and plugins (default 3m0s)
   --output text|json    report format (default text; json is described in docs/check-output.md)
 
 Registries are reached as podman reaches them: registries.conf
@@ -52,9 +55,14 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	registriesDir := fs.String("registries.d", DefaultRegistriesDir, "")
 	tlsVerify := fs.Bool("tls-verify", true, "")
 	output := fs.String("output", "text", "")
+	timeout := fs.Duration("timeout", DefaultCheckTimeout, "")
 	positional, status, ok := parseFlags(fs, checkUsage, args, stdout, stderr)
 	if !ok {
 		return status
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "%s check: --timeout must be positive, not %s\n", Program, *timeout)
+		return ExitUsage
 	}
 	if *output != "text" && *output != "json" {
 		fmt.Fprintf(stderr, "%s check: --output must be text or json, not %s\n", Program, strconv.Quote(*output))
@@ -78,7 +86,10 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			regOpts.Insecure, regOpts.VerifyTLS = !*tlsVerify, *tlsVerify
 		}
 	})
-	report, err := check.Check(context.Background(), positional[0], check.Options{PolicyPath: *policyPath, Registry: regOpts})
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	report, err := check.Check(ctx, positional[0], check.Options{PolicyPath: *policyPath, Registry: regOpts})
+	err = timedOut(ctx, *timeout, report, err)
 	if err != nil {
 		var setup *check.SetupError
 		if !errors.As(err, &setup) {
@@ -99,6 +110,32 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	return ExitRejected
+}
+
+// DefaultCheckTimeout is check's --timeout, cosign verify's default.
+const DefaultCheckTimeout = 3 * time.Minute
+
+// timedOut makes a run that reached its deadline without an acceptance an
+// error (exit 2), never a rejection: what did not finish says nothing about
+// the image. The message names what was being read (the registry error) or
+// the requirements that could not finish.
+func timedOut(ctx context.Context, timeout time.Duration, report *check.Report, err error) error {
+	if ctx.Err() == nil || (err == nil && report.Accepted) {
+		return err
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &check.SetupError{Err: fmt.Errorf("--timeout %s reached: %w", timeout, err)}
+		}
+		return err
+	}
+	var unfinished []string
+	for i, r := range report.Requirements {
+		if r.Outcome != check.OutcomeAccepted {
+			unfinished = append(unfinished, fmt.Sprintf("requirement %d (%s): %s", i, r.Type, r.Reason))
+		}
+	}
+	return &check.SetupError{Err: fmt.Errorf("--timeout %s reached: %s", timeout, strings.Join(unfinished, "; "))}
 }
 
 func writeJSON(w io.Writer, v any) {
