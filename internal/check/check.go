@@ -97,7 +97,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 		if err != nil {
 			return fail(&SetupError{Err: err})
 		}
-		report.Signatures, report.SignatureFormats = sigs.found, sigs.formats
+		report.Signatures, report.SignatureFormats, report.SignaturesLeftOut = sigs.found, sigs.formats, sigs.leftOut
 		image.set(top, sigs)
 	}
 

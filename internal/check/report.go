@@ -23,6 +23,10 @@ type Report struct {
 	// order plugins receive them: cosign attachments, then bundles. Every
 	// plugin requirement is sent all of them (but those Skipped).
 	Signatures []FoundSignature `json:"signatures"`
+	// SignaturesLeftOut counts the candidates found past what one request
+	// may carry (1000 entries, 64 MiB; attachments first): left out unread,
+	// as a host leaves them out, never failing the image.
+	SignaturesLeftOut int `json:"signaturesLeftOut"`
 	// Warnings are the plugins' validate-config warnings for every plugin
 	// requirement of the policy, as containers/image validates them when it
 	// loads the policy: once per distinct plugin and config, at the path of

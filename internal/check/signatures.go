@@ -2,11 +2,9 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/policy-plugins/sigstore/internal/registry"
 	"github.com/policy-plugins/sigstore/protocol"
@@ -19,6 +17,22 @@ type collected struct {
 	found   []FoundSignature
 	request []protocol.Signature
 	formats []string
+	// leftOut counts the candidates past the request's budget: left out
+	// unread, as a host leaves them out.
+	leftOut int
+}
+
+// Room kept in a request for what is not a signature: the manifest, an index
+// manifest (as large as containers/image reads one), the plugin config and
+// the envelope. A config larger than configRoom can make a request too large
+// for the host, which is then an error, never a verdict.
+const (
+	maxIndexManifestSize = 4 << 20
+	configRoom           = 1 << 20
+)
+
+func requestReserve(m registry.Manifest) int64 {
+	return protocol.EncodedBytesLen(int64(len(m.Bytes))) + protocol.EncodedBytesLen(maxIndexManifestSize) + configRoom
 }
 
 // lookedFor are the formats fetchSignatures looks for where registries.d
@@ -29,26 +43,21 @@ var lookedFor = []string{protocol.FormatSigstoreBundle, protocol.FormatSigstoreJ
 // the patched containers/image does for a plugin requirement, and only where
 // registries.d sets use-sigstore-attachments for the registry or repository
 // (the same switch for both, as there): cosign attachments (sigstore-json,
-// read by containers/image itself) and Sigstore-bundle referrers
-// (sigstore-bundle; the OCI referrers API, or the referrers tag where the
-// registry has no API). The two lookups use different clients and run at
-// once. A registry failure for either is an error: "no signatures" must
-// never stand for "could not look".
+// the .sig layers) and Sigstore-bundle referrers (sigstore-bundle; the OCI
+// referrers API, or the referrers tag where the registry has no API), both
+// read by registry.Image.Signatures within one request's budget. A registry
+// failure for either is an error: "no signatures" must never stand for
+// "could not look".
 func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manifest) (*collected, error) {
-	var (
-		wg                         sync.WaitGroup
-		untrustedAttachments       []registry.Attachment
-		untrustedBundles           []registry.Bundle
-		bundlesLookedFor           bool
-		attachmentsErr, bundlesErr error
-	)
-	wg.Go(func() { untrustedAttachments, attachmentsErr = img.Attachments(ctx, m.Digest) })
-	wg.Go(func() { untrustedBundles, bundlesLookedFor, bundlesErr = img.Bundles(ctx, m.Digest) })
-	wg.Wait()
-	if err := errors.Join(attachmentsErr, bundlesErr); err != nil {
+	// The budget is applied while reading, attachments first: what a
+	// request could not carry is never read (protocol.SignatureBudget).
+	budget := protocol.NewSignatureBudget(requestReserve(m))
+	sigs, err := img.Signatures(ctx, m.Digest, budget)
+	if err != nil {
 		return nil, err
 	}
-	c := &collected{found: []FoundSignature{}, formats: []string{}}
+	untrustedAttachments, untrustedBundles, bundlesLookedFor := sigs.Attachments, sigs.Bundles, sigs.LookedFor
+	c := &collected{found: []FoundSignature{}, formats: []string{}, leftOut: sigs.AttachmentsLeftOut + sigs.BundlesLeftOut}
 	// Bundles applies registries.d as containers/image applies it to the
 	// attachments (registry.TestSignaturesFollowRegistriesD), so it says for
 	// both formats whether they were looked for.

@@ -136,11 +136,11 @@ func (ep endpoint) puller(userAgent string) (*remote.Puller, error) {
 			return nil, err
 		}
 	}
-	var rt http.RoundTripper = base
+	var rt http.RoundTripper = limitBodies{next: base}
 	if ep.insecure {
 		base.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // registries.conf or --tls-verify=false asks for it.
 	} else {
-		rt = httpsOnly{next: base}
+		rt = httpsOnly{next: rt}
 	}
 	if ep.nsProxy != "" {
 		rt = namespaceProxy{ns: ep.nsProxy, next: rt}

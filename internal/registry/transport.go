@@ -200,3 +200,62 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Limits on what our client reads of one response, set per request through
+// its context (withBodyLimit): go-containerregistry's own limit is 100 MiB.
+type bodyLimitKey struct{}
+
+// withBodyLimit makes every response read under ctx fail past limit bytes,
+// before they are held: counted after any Content-Encoding is undone, so a
+// compressed bomb stops at the same place.
+func withBodyLimit(ctx context.Context, limit int64) context.Context {
+	return context.WithValue(ctx, bodyLimitKey{}, limit)
+}
+
+// TooLargeError is a response larger than what it may be.
+type TooLargeError struct {
+	URL   string
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s: the response is larger than the %d bytes allowed", e.URL, e.Limit)
+}
+
+type limitBodies struct{ next http.RoundTripper }
+
+func (l limitBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
+	limit, ok := req.Context().Value(bodyLimitKey{}).(int64)
+	if err != nil || !ok {
+		return resp, err
+	}
+	if resp.ContentLength > limit {
+		_ = resp.Body.Close()
+		return nil, &TooLargeError{URL: req.URL.Redacted(), Limit: limit}
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: limit, err: &TooLargeError{URL: req.URL.Redacted(), Limit: limit}}
+	return resp, nil
+}
+
+// limitedBody fails once more than its limit was read.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+	err  error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, b.err
+	}
+	return n, err
+}
