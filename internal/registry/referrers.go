@@ -61,10 +61,13 @@ type Bundle struct {
 // does, with a budget of its own.
 func (img *Image) Bundles(ctx context.Context, d digest.Digest) (bundles []Bundle, lookedFor bool, err error) {
 	sigs, err := img.Signatures(ctx, d, protocol.NewSignatureBudget(0), bundlesOnly)
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, sigs != nil && sigs.LookedFor, err
+	case !sigs.LookedFor:
+		return nil, false, nil
 	}
-	return sigs.Bundles, sigs.LookedFor, nil
+	return sigs.Bundles, true, nil
 }
 
 // Signatures are the candidate signatures of one manifest, in a host's
