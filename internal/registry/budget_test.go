@@ -265,8 +265,10 @@ func TestHugeReferrersIndexIsRefusedUnread(t *testing.T) {
 	}
 }
 
-type writerOnly struct{ w interface{ Write([]byte) (int, error) } }
+type writerOnly struct {
+	w interface{ Write([]byte) (int, error) }
+}
 
-func (w writerOnly) Header() http.Header        { return http.Header{} }
+func (w writerOnly) Header() http.Header         { return http.Header{} }
 func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 func (w writerOnly) WriteHeader(int)             {}
