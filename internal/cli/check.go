@@ -86,6 +86,9 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			regOpts.Insecure, regOpts.VerifyTLS = !*tlsVerify, *tlsVerify
 		}
 	})
+	// check holds the signatures and each plugin request (up to 64 MiB):
+	// collect garbage before the heap doubles.
+	protocol.LimitMemory(protocol.SoftMemoryLimit)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	report, err := check.Check(ctx, positional[0], check.Options{PolicyPath: *policyPath, Registry: regOpts})
