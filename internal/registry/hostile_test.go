@@ -130,8 +130,7 @@ func within(t *testing.T, limit time.Duration, f func(ctx context.Context) error
 
 func hostileOptions(t *testing.T) registry.Options {
 	t.Helper()
-	opts := testOptions(t)
-	return opts
+	return testOptions(t)
 }
 
 // wantIdle asserts err says which connection went silent.
@@ -311,7 +310,7 @@ func TestTooManyRequestsRetriesInsideTheDeadline(t *testing.T) {
 		d := h.withImage()
 		h.route("/v2/team/app/referrers/"+d.String(), tooMany)
 		img := open(t, h.addr+"/team/app:1.4", hostileOptions(t))
-		within(t, 2*time.Second, func(ctx context.Context) error {
+		_ = within(t, 2*time.Second, func(ctx context.Context) error {
 			_, _, err := img.Bundles(ctx, d)
 			return err
 		})
