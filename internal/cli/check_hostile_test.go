@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +139,45 @@ func TestCheckTimeoutFlag(t *testing.T) {
 		if r.status != ExitUsage || !strings.Contains(r.stderr, "timeout") {
 			t.Errorf("--timeout %s: exit %d, stderr %q; want a usage error", bad, r.status, r.stderr)
 		}
+	}
+}
+
+// The deadline bounds the plugin run too: a plugin still verifying when it
+// comes is an error (exit 2) naming the requirement, never a rejection.
+func TestCheckTimeoutBoundsThePluginRun(t *testing.T) {
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
+	addr := hostileRegistry(t, func(<-chan struct{}) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			_, _ = w.Write(manifest)
+		}
+	})
+	plugins := t.TempDir()
+	slow := filepath.Join(plugins, "slow")
+	script := "#!/bin/sh\ncase \"$1\" in\nvalidate-config) cat >/dev/null; " +
+		`echo '{"apiVersion":"` + protocol.APIVersion + `","kind":"ValidateConfigResponse","valid":true,"errors":[],"warnings":[]}'` +
+		";;\n*) exec sleep 30;;\nesac\n"
+	if err := os.WriteFile(slow, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(slow, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(protocol.PluginDirsEnv, plugins)
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", writeFile(t, "registries.conf", ""))
+	t.Setenv("REGISTRY_AUTH_FILE", writeFile(t, "auth.json", "{}"))
+	policy := scopePolicy(t, addr+"/team", `{"type": "plugin", "plugin": "slow", "config": {}}`)
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	status := Run([]string{"check", "--policy", policy, "--registries.d", t.TempDir(), "--tls-verify=false", "--timeout", "1s", addr + "/team/app:1"},
+		strings.NewReader(""), &stdout, &stderr)
+	took := time.Since(start)
+	t.Logf("exit %d after %s\n%s%s", status, took.Round(time.Millisecond), stdout.String(), stderr.String())
+	if took > 5*time.Second {
+		t.Errorf("check took %s with --timeout 1s", took)
+	}
+	if status != ExitUsage || !strings.Contains(stderr.String(), "--timeout 1s reached: requirement 0 (plugin)") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the plugin requirement", status, stderr.String())
 	}
 }

@@ -272,3 +272,29 @@ type writerOnly struct {
 func (w writerOnly) Header() http.Header         { return http.Header{} }
 func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 func (w writerOnly) WriteHeader(int)             {}
+
+// A manifest is containers/image's to read, with its own 4 MiB limit; a 99
+// MiB one is refused without being held.
+func TestHugeManifestIsRefusedUnread(t *testing.T) {
+	h := newHostileRegistry(t)
+	h.route("/v2/team/app/manifests/1.4", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ociManifest)
+		streamIndex(w, 99*mib)
+	})
+	var err error
+	peak := heapPeak(t, func() {
+		var img *registry.Image
+		img, err = registry.Open(t.Context(), h.addr+"/team/app:1.4", hostileOptions(t))
+		if err == nil {
+			_, err = img.Manifest(t.Context())
+			_ = img.Close()
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "manifest") {
+		t.Errorf("a 99 MiB manifest: %v, want an error about the manifest", err)
+	}
+	t.Logf("error %v; heap peak +%d MiB", err, peak/mib)
+	if peak > 32*mib {
+		t.Errorf("heap peak +%d MiB for a refused manifest, want at most 32", peak/mib)
+	}
+}
