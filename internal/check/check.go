@@ -98,6 +98,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 			return fail(&SetupError{Err: err})
 		}
 		report.Signatures, report.SignatureFormats, report.SignaturesLeftOut = sigs.found, sigs.formats, sigs.leftOut
+		report.ReferrersIndexLeftOut = sigs.indexLeftOut
 		image.set(top, sigs)
 	}
 

@@ -41,6 +41,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if r.ReferrersIndexLeftOut {
+		b.WriteString("  the referrers index is larger than 4 MiB: left out unread, with every bundle it lists\n")
+	}
 	if r.SignaturesLeftOut > 0 {
 		fmt.Fprintf(&b, "  and %d more left out unread: past what one plugin request may carry (1000 signatures, 64 MiB), as a host leaves them out\n", r.SignaturesLeftOut)
 	}

@@ -27,6 +27,9 @@ type Report struct {
 	// may carry (1000 entries, 64 MiB; attachments first): left out unread,
 	// as a host leaves them out, never failing the image.
 	SignaturesLeftOut int `json:"signaturesLeftOut"`
+	// ReferrersIndexLeftOut says the referrers index was larger than what is
+	// read of one (4 MiB): left out unread, with every bundle it lists.
+	ReferrersIndexLeftOut bool `json:"referrersIndexLeftOut"`
 	// Warnings are the plugins' validate-config warnings for every plugin
 	// requirement of the policy, as containers/image validates them when it
 	// loads the policy: once per distinct plugin and config, at the path of

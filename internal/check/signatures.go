@@ -18,8 +18,10 @@ type collected struct {
 	request []protocol.Signature
 	formats []string
 	// leftOut counts the candidates past the request's budget: left out
-	// unread, as a host leaves them out.
-	leftOut int
+	// unread, as a host leaves them out; indexLeftOut, a referrers index too
+	// large to read.
+	leftOut      int
+	indexLeftOut bool
 }
 
 // Room kept in a request for what is not a signature: the manifest, an index
@@ -57,7 +59,9 @@ func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manife
 		return nil, err
 	}
 	untrustedAttachments, untrustedBundles, bundlesLookedFor := sigs.Attachments, sigs.Bundles, sigs.LookedFor
-	c := &collected{found: []FoundSignature{}, formats: []string{}, leftOut: sigs.AttachmentsLeftOut + sigs.BundlesLeftOut}
+	c := &collected{found: []FoundSignature{}, formats: []string{}, leftOut: sigs.AttachmentsLeftOut + sigs.BundlesLeftOut,
+		indexLeftOut: sigs.ReferrersIndexLeftOut,
+	}
 	// Bundles applies registries.d as containers/image applies it to the
 	// attachments (registry.TestSignaturesFollowRegistriesD), so it says for
 	// both formats whether they were looked for.

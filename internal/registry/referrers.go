@@ -80,6 +80,11 @@ type Signatures struct {
 	// AttachmentsLeftOut and BundlesLeftOut count the candidates the budget
 	// left out, never read.
 	AttachmentsLeftOut, BundlesLeftOut int
+	// ReferrersIndexLeftOut says the referrers index was larger than
+	// maxReferrersIndexSize: it was not read, and no bundle with it. Anyone
+	// who can push referrers can grow it; leaving it out can only lose
+	// signatures, and must not make the attachments unusable.
+	ReferrersIndexLeftOut bool
 }
 
 // which says what Signatures reads: both, or one kind for Attachments and
@@ -116,7 +121,9 @@ const (
 //
 // Every candidate is offered to budget in that order (all attachments before
 // any bundle) at the cost its descriptor announces, before it is read; one
-// that does not fit is left out, counted, never read. Anything else
+// that does not fit is left out, counted, never read; so is a referrers
+// index larger than maxReferrersIndexSize, with every bundle it lists
+// (ReferrersIndexLeftOut). Anything else
 // malformed, or a failure to fetch, is an error. Call it for a manifest
 // Manifest or Instance returned: it cannot tell a missing image from one
 // with no signatures.
@@ -171,6 +178,9 @@ func (img *Image) Signatures(ctx context.Context, d digest.Digest, budget *proto
 	if want != attachmentsOnly {
 		wg.Go(func() {
 			res.Bundles, res.BundlesLeftOut, bundlesErr = fetchBundles(ctx, src, d, budget, attachmentsPlanned)
+			if errors.Is(bundlesErr, errIndexTooLarge) {
+				res.Bundles, res.ReferrersIndexLeftOut, bundlesErr = []Bundle{}, true, nil
+			}
 		})
 	}
 	wg.Wait()
@@ -180,6 +190,10 @@ func (img *Image) Signatures(ctx context.Context, d digest.Digest, budget *proto
 	return res, nil
 }
 
+// errIndexTooLarge is fetchBundles' answer for a referrers index past
+// maxReferrersIndexSize.
+var errIndexTooLarge = errors.New("the referrers index is larger than the limit")
+
 // fetchBundles lists the referrers of d and reads the bundle referrers that
 // budget takes, once attachmentsPlanned is closed.
 func fetchBundles(ctx context.Context, src *referrersSource, d digest.Digest, budget *protocol.SignatureBudget,
@@ -187,6 +201,9 @@ func fetchBundles(ctx context.Context, src *referrersSource, d digest.Digest, bu
 ) (bundles []Bundle, leftOut int, err error) {
 	subject := src.repo.Digest(d.String())
 	index, err := remote.Referrers(subject, remote.Reuse(src.puller), remote.WithContext(withBodyLimit(ctx, maxReferrersIndexSize)))
+	if errors.As(err, new(*TooLargeError)) {
+		return nil, 0, errIndexTooLarge
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing referrers of %s: %w", subject, err)
 	}

@@ -1,0 +1,30 @@
+package check
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWriteTextSaysWhatWasLeftOut(t *testing.T) {
+	r := &Report{
+		Image: "x", DockerReference: "x", Policy: "policy.json", Scope: Scope{Path: "default"},
+		Manifest:         Manifest{Digest: "sha256:aa", MediaType: "application/vnd.oci.image.manifest.v1+json", Kind: "image"},
+		SignatureFormats: []string{"sigstore-bundle", "sigstore-json"},
+		Signatures:       []FoundSignature{{Index: 0, Format: "sigstore-json", Source: "sha256-aa.sig layer 0"}},
+		Requirements:     []Requirement{{Path: "default[0]", Type: "plugin", Plugin: "sigstore", Outcome: OutcomeAccepted, Reason: "ok"}},
+		Accepted:         true, Verdict: VerdictAccepted,
+		SignaturesLeftOut: 29, ReferrersIndexLeftOut: true,
+	}
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  [0] sigstore-json from sha256-aa.sig layer 0\n  the referrers index is larger than 4 MiB: left out unread, with every bundle it lists\n",
+		"  and 29 more left out unread: past what one plugin request may carry (1000 signatures, 64 MiB), as a host leaves them out\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text does not say %q:\n%s", want, b.String())
+		}
+	}
+}
