@@ -59,7 +59,8 @@ func fetchSignatures(ctx context.Context, img *registry.Image, m registry.Manife
 		return nil, err
 	}
 	untrustedAttachments, untrustedBundles, bundlesLookedFor := sigs.Attachments, sigs.Bundles, sigs.LookedFor
-	c := &collected{found: []FoundSignature{}, formats: []string{}, leftOut: sigs.AttachmentsLeftOut + sigs.BundlesLeftOut,
+	c := &collected{
+		found: []FoundSignature{}, formats: []string{}, leftOut: sigs.AttachmentsLeftOut + sigs.BundlesLeftOut,
 		indexLeftOut: sigs.ReferrersIndexLeftOut,
 	}
 	// Bundles applies registries.d as containers/image applies it to the
