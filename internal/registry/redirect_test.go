@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/policy-plugins/sigstore/internal/registry"
+	"github.com/policy-plugins/sigstore/protocol"
 )
 
 // redirectSetup is registry A, which wants Basic credentials (auth.json has
@@ -72,14 +73,17 @@ func (s *redirectSetup) received(t *testing.T) []string {
 
 var basicA = "Basic " + base64.StdEncoding.EncodeToString([]byte(redirectCreds))
 
-// The project's own client (go-containerregistry, for referrers and, with
-// the budget, attachments): credentials for A never go to B.
+// The project's own client (go-containerregistry: the .sig manifest, its
+// layers, the referrers): credentials for A never go to B.
 func TestOwnClientSendsNoCredentialsOnARedirectToAnotherPort(t *testing.T) {
 	s := newRedirectSetup(t)
 	d := s.a.withImage()
 	s.redirect("/v2/team/app/manifests/1.4", serveBytes(ociManifest, testImageManifest))
 	s.redirect("/v2/team/app/referrers/"+d.String(), serveBytes("application/vnd.oci.image.index.v1+json",
 		[]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`)))
+	payload := []byte(`{"critical":{}}`)
+	s.redirect("/v2/team/app/manifests/"+sigTagOf(d), serveBytes(ociManifest, sigManifest(t, sigLayer{payload: payload})))
+	s.redirect("/v2/team/app/blobs/"+digest.FromBytes(payload).String(), serveBytes("application/octet-stream", payload))
 	img, err := registry.Open(context.Background(), s.a.addr+"/team/app:1.4", s.opts)
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +92,12 @@ func TestOwnClientSendsNoCredentialsOnARedirectToAnotherPort(t *testing.T) {
 	s.mu.Lock()
 	s.auth = nil // what containers/image sent when it opened the image is the next test's
 	s.mu.Unlock()
-	if _, _, err := img.Bundles(t.Context(), d); err != nil {
+	sigs, err := img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(sigs.Attachments) != 1 {
+		t.Fatalf("%d attachments read through the redirect, want 1", len(sigs.Attachments))
 	}
 	for _, got := range s.received(t) {
 		if got != "" {
