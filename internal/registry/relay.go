@@ -34,6 +34,9 @@ type relay struct {
 	ln   net.Listener
 	idle *idleLog
 	wg   sync.WaitGroup
+	// ctx ends the dials in progress when the relay closes.
+	ctx    context.Context //nolint:containedctx // the relay's lifetime, not a request's
+	cancel context.CancelFunc
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -45,7 +48,8 @@ func startRelay() (*relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &relay{ln: ln, idle: &idleLog{}, conns: map[net.Conn]struct{}{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &relay{ln: ln, idle: &idleLog{}, conns: map[net.Conn]struct{}{}, ctx: ctx, cancel: cancel}
 	r.wg.Go(r.serve)
 	return r, nil
 }
@@ -66,6 +70,7 @@ func (r *relay) install(sys *types.SystemContext) {
 }
 
 func (r *relay) close() {
+	r.cancel()
 	_ = r.ln.Close()
 	r.mu.Lock()
 	r.done = true
@@ -134,7 +139,7 @@ func (r *relay) handle(client net.Conn) {
 		return
 	}
 	dialer := net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), socksHandshakeMax+30*time.Second)
+	ctx, cancel := context.WithTimeout(r.ctx, socksHandshakeMax+30*time.Second)
 	upstream, err := dialer.DialContext(ctx, "tcp", target)
 	cancel()
 	if err != nil {
