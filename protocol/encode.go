@@ -8,6 +8,9 @@ import (
 // Encode renders a message as one line of JSON followed by a newline. HTML escaping
 // is off: reasons quote URLs, and \u0026 in them helps no reader.
 func Encode(message any) ([]byte, error) {
+	if req, ok := message.(*VerifyRequest); ok && len(req.Signatures) > 1 {
+		return encodeVerifyRequest(req)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

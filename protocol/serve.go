@@ -86,6 +86,9 @@ func dispatch(h Handler, args []string, stdin io.Reader) (any, error) {
 		}
 		return resp, nil
 	case CommandVerify:
+		// A request may be near MaxRequestBytes (many signatures): the
+		// process is Serve's, so is its garbage collector.
+		LimitMemory(SoftMemoryLimit)
 		data, err := readRequest(stdin)
 		if err != nil {
 			return nil, err

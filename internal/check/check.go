@@ -112,6 +112,7 @@ func Check(ctx context.Context, imageRef string, opts Options) (*Report, error) 
 	c := &checker{
 		host: host, img: img, report: report, reqs: scope.Requirements,
 		plugins: slices.ContainsFunc(scope.Requirements, policy.Requirement.IsPlugin),
+		all:     opts.Platform.All,
 	}
 	if untrustedTop.IsIndex() {
 		c.untrustedIndex = &untrustedTop
@@ -151,8 +152,11 @@ func verdict(accepted bool) string {
 
 // evaluated is the outcome for manifest m: accepted when it has
 // requirements and each accepted.
-func evaluated(m registry.Manifest, index *registry.Manifest, sigs []FoundSignature, reqs []Requirement) Evaluated {
-	out := Evaluated{Digest: m.Digest.String(), MediaType: m.MIMEType, Signatures: sigs, Requirements: reqs}
+func evaluated(m registry.Manifest, index *registry.Manifest, sigs *collected, reqs []Requirement) Evaluated {
+	out := Evaluated{Digest: m.Digest.String(), MediaType: m.MIMEType, Signatures: []FoundSignature{}, Requirements: reqs}
+	if sigs != nil {
+		out.Signatures, out.SignaturesLeftOut, out.ReferrersIndexLeftOut = sigs.found, sigs.leftOut, sigs.indexLeftOut
+	}
 	if index != nil {
 		out.Index = index.Digest.String()
 		out.Platform = instancePlatform(*index, m.Digest)
@@ -165,11 +169,11 @@ func evaluated(m registry.Manifest, index *registry.Manifest, sigs []FoundSignat
 	return out
 }
 
-func reportSignatures(p *pendingImage) []FoundSignature {
-	if p.data == nil || p.data.sigs == nil {
-		return []FoundSignature{}
+func reportSignatures(p *pendingImage) *collected {
+	if p.data == nil {
+		return nil
 	}
-	return p.data.sigs.found
+	return p.data.sigs
 }
 
 // chooseTarget is the manifest the policy is evaluated on, as copy.Image
@@ -204,9 +208,13 @@ type checker struct {
 	// plugins says whether a plugin requirement applies: only then are
 	// signatures read.
 	plugins bool
+	// all: every instance is evaluated (--platform all).
+	all bool
 	// untrustedIndex is the top-level index the images are chosen from, or
-	// nil; indexSigs its signatures once read.
+	// nil; index its signatures being read, read once for every image;
+	// indexSigs them once read.
 	untrustedIndex *registry.Manifest
+	index          *pendingIndex
 	indexSigs      *collected
 }
 
@@ -256,22 +264,39 @@ func (c *checker) evaluateAll(ctx context.Context, untrustedTop registry.Manifes
 // The error is a *SetupError: no verdict.
 func (c *checker) evaluate(ctx context.Context, evals []*evaluation, untrustedTargets []registry.Manifest) error {
 	if c.plugins {
-		var indexToRead *registry.Manifest
-		if c.indexSigs == nil {
-			indexToRead = c.untrustedIndex
+		var (
+			sigs  []*collected
+			taken [][]bool
+			err   error
+		)
+		if c.untrustedIndex != nil && !c.all {
+			// One request about one instance: read only what it carries.
+			var instanceSigs *collected
+			instanceSigs, c.indexSigs, err = fetchWithIndex(ctx, c.img, untrustedTargets[0], *c.untrustedIndex)
+			sigs, taken = []*collected{instanceSigs}, [][]bool{nil}
+		} else {
+			if c.untrustedIndex != nil && c.index == nil {
+				c.index = readIndex(ctx, c.img, *c.untrustedIndex)
+			}
+			sigs, taken, err = fetchAllSignatures(ctx, c.img, c.untrustedIndex, c.index, untrustedTargets)
+			if err == nil && c.index != nil {
+				c.indexSigs, err = c.index.wait(ctx)
+			}
 		}
-		indexSigs, sigs, err := fetchAllSignatures(ctx, c.img, indexToRead, untrustedTargets)
+		if err == nil && c.indexSigs != nil {
+			c.report.IndexSignatures = c.indexSigs.found
+			c.report.IndexSignaturesLeftOut, c.report.IndexReferrersIndexLeftOut = c.indexSigs.leftOut, c.indexSigs.indexLeftOut
+		}
 		if err != nil {
 			failAll(evals, err)
 			return &SetupError{Err: err}
 		}
-		if indexSigs != nil {
-			c.indexSigs = indexSigs
-			c.report.IndexSignatures = indexSigs.found
-		}
 		c.report.SignatureFormats = sigs[0].formats
 		for i, e := range evals {
-			e.image.set(&imageData{untrustedManifest: untrustedTargets[i], sigs: sigs[i], untrustedIndex: c.untrustedIndex, indexSigs: c.indexSigs})
+			e.image.set(&imageData{
+				untrustedManifest: untrustedTargets[i], sigs: sigs[i],
+				untrustedIndex: c.untrustedIndex, indexSigs: c.indexSigs, indexTaken: taken[i],
+			})
 		}
 	}
 	var setupErr error
@@ -301,28 +326,29 @@ func failAll(evals []*evaluation, err error) {
 	}
 }
 
-// fetchAllSignatures fetches, at once, the signatures of the index (when
-// there is one) and of every target.
-func fetchAllSignatures(ctx context.Context, img *registry.Image, index *registry.Manifest, targets []registry.Manifest,
-) (*collected, []*collected, error) {
+// fetchAllSignatures fetches, at once, the signatures of every target, each
+// within the budget of its plugin requests, which covers the signatures of
+// the index (when there is one, being read as index) too; taken says, per
+// target, which of the index's entries its requests carry.
+func fetchAllSignatures(ctx context.Context, img *registry.Image, untrustedIndex *registry.Manifest, index *pendingIndex,
+	targets []registry.Manifest,
+) ([]*collected, [][]bool, error) {
 	var (
-		wg        sync.WaitGroup
-		indexSigs *collected
-		indexErr  error
-		sigs      = make([]*collected, len(targets))
-		errs      = make([]error, len(targets))
+		wg    sync.WaitGroup
+		sigs  = make([]*collected, len(targets))
+		taken = make([][]bool, len(targets))
+		errs  = make([]error, len(targets))
 	)
-	if index != nil {
-		wg.Go(func() { indexSigs, indexErr = fetchSignatures(ctx, img, *index, protocol.SendableIndexBundle) })
-	}
 	for i, m := range targets {
-		wg.Go(func() { sigs[i], errs[i] = fetchSignatures(ctx, img, m, protocol.SendableBundle) })
+		wg.Go(func() {
+			sigs[i], taken[i], errs[i] = fetchSignatures(ctx, img, m, protocol.SendableBundle, requestBudget(m, untrustedIndex), index)
+		})
 	}
 	wg.Wait()
-	if err := errors.Join(append([]error{indexErr}, errs...)...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
-	return indexSigs, sigs, nil
+	return sigs, taken, nil
 }
 
 // openImage opens imageRef and reads its top-level manifest.

@@ -100,8 +100,10 @@ func signatureResults(sigs *collected, sent []int, untrusted []protocol.Signatur
 	return out
 }
 
-// pastBudget is the reason of a signature a request has no room for.
-var pastBudget = fmt.Sprintf("not sent to plugins: past the %d signature entries a request carries", protocol.MaxSignatures)
+// pastBudget is the reason of an index signature a request has no room for
+// (protocol.SignatureBudget).
+var pastBudget = fmt.Sprintf("not sent to plugins: past what one request carries (%d signature entries, %d MiB, the image's and the index's together)",
+	protocol.MaxSignatures, protocol.MaxRequestBytes>>20)
 
 // verifyRequest is what requirement r's plugin is asked about the evaluated
 // manifest, as the patched containers/image does (patches 0001 and 0003):
@@ -110,11 +112,10 @@ var pastBudget = fmt.Sprintf("not sent to plugins: past the %d signature entries
 // plugin's metadata would list: the protocol has a plugin reject an entry of
 // a format it does not take, and the others still count, so containers/image
 // never runs metadata, and neither does check. An instance chosen from an
-// index goes with that index's exact bytes and signatures (image.index). At
-// most protocol.MaxSignatures entries are sent, the image's first; the rest
-// are left out, never failing the image. sent and sentOfIndex map the
-// request's signatures to the report's (a bundle that cannot be sent is left
-// out).
+// index goes with that index's exact bytes and the signatures of the index
+// the request's budget took (data.indexTaken; the image's were read within
+// it). sent and sentOfIndex map the request's signatures to the report's (a
+// bundle that cannot be sent is left out).
 func verifyRequest(r policy.Requirement, dockerReference string, data *imageData,
 ) (req *protocol.VerifyRequest, sent, sentOfIndex []int) {
 	req = &protocol.VerifyRequest{
@@ -125,23 +126,21 @@ func verifyRequest(r policy.Requirement, dockerReference string, data *imageData
 		},
 		Signatures: []protocol.Signature{},
 	}
-	budget := protocol.MaxSignatures
-	req.Signatures, sent = sendable(data.sigs, &budget)
+	req.Signatures, sent = sendable(data.sigs, nil)
 	if data.untrustedIndex != nil {
 		index := &protocol.Index{Manifest: data.untrustedIndex.Bytes, ManifestMIMEType: data.untrustedIndex.MIMEType}
-		index.Signatures, sentOfIndex = sendable(data.indexSigs, &budget)
+		index.Signatures, sentOfIndex = sendable(data.indexSigs, data.indexTaken)
 		req.Image.Index = index
 	}
 	return req, sent, sentOfIndex
 }
 
-// sendable are the signatures of c a request carries, within *budget
-// entries, and their numbers in c.
-func sendable(c *collected, budget *int) ([]protocol.Signature, []int) {
+// sendable are the signatures of c a request carries, and their numbers in
+// c: those not Skipped, and, when taken is not nil, taken.
+func sendable(c *collected, taken []bool) ([]protocol.Signature, []int) {
 	sigs, numbers := []protocol.Signature{}, []int(nil)
 	for i, f := range c.found {
-		if f.Skipped == "" && *budget > 0 {
-			*budget--
+		if f.Skipped == "" && (taken == nil || taken[i]) {
 			sigs = append(sigs, c.request[i])
 			numbers = append(numbers, i)
 		}
@@ -175,4 +174,6 @@ type imageData struct {
 	sigs              *collected
 	untrustedIndex    *registry.Manifest // nil: none
 	indexSigs         *collected
+	// indexTaken says which of indexSigs the request's budget took.
+	indexTaken []bool
 }

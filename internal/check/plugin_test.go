@@ -60,6 +60,19 @@ func TestVerifyRequestCarriesTheIndexAnInstanceWasChosenFrom(t *testing.T) {
 			untrustedManifest: testInstance, sigs: attachments(testInstance, protocol.MaxSignatures-1),
 			untrustedIndex: &testIndex, indexSigs: attachments(testIndex, 3),
 		}
+		// What fetchSignatures does: the image's read within the request's
+		// budget, then the index's offered to it.
+		budget := requestBudget(testInstance, &testIndex)
+		for _, s := range data.sigs.request {
+			if !budget.Take(protocol.AttachmentCost(s.MIMEType, int64(len(s.Payload)), s.Annotations)) {
+				t.Fatal("the image's signatures do not fit")
+			}
+		}
+		data.indexTaken = make([]bool, 3)
+		data.indexSigs.offer(budget, protocol.FormatSigstoreJSON, data.indexTaken)
+		if budget.LeftOut() != 2 {
+			t.Fatalf("budget left out %d, want 2", budget.LeftOut())
+		}
 		req, sent, sentOfIndex := verifyRequest(r, "example.com/a:1", data)
 		if len(req.Signatures) != protocol.MaxSignatures-1 || len(req.Image.Index.Signatures) != 1 {
 			t.Fatalf("sent %d + %d signatures, want %d + 1", len(req.Signatures), len(req.Image.Index.Signatures), protocol.MaxSignatures-1)

@@ -34,6 +34,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	})
 	if isIndex && anyPlugin {
 		r.writeSignatures(&b, "index signatures", r.IndexSignatures)
+		writeLeftOut(&b, r.IndexSignaturesLeftOut, r.IndexReferrersIndexLeftOut)
 	}
 	warned := false
 	rejectedImages := 0
@@ -43,6 +44,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		if anyPlugin {
 			r.writeSignatures(&b, "signatures", im.Signatures)
+			writeLeftOut(&b, im.SignaturesLeftOut, im.ReferrersIndexLeftOut)
 		} else {
 			b.WriteString("signatures: not collected (no plugin requirement applies)\n")
 		}
@@ -103,6 +105,16 @@ func (r *Report) writeSignatures(b *strings.Builder, title string, sigs []FoundS
 			fmt.Fprintf(b, " (%s)", s.Skipped)
 		}
 		b.WriteString("\n")
+	}
+}
+
+// writeLeftOut says what of one manifest's signatures was left out unread.
+func writeLeftOut(b *strings.Builder, leftOut int, referrersIndex bool) {
+	if referrersIndex {
+		b.WriteString("  the referrers index is larger than 4 MiB: left out unread, with every bundle it lists\n")
+	}
+	if leftOut > 0 {
+		fmt.Fprintf(b, "  and %d more left out unread: past what one plugin request may carry (1000 signatures, 64 MiB), as a host leaves them out\n", leftOut)
 	}
 }
 

@@ -27,6 +27,11 @@ type Report struct {
 	// when Manifest is one and a plugin requirement applies: sent to plugins
 	// with every instance chosen from it, as image.index.signatures.
 	IndexSignatures []FoundSignature `json:"indexSignatures"`
+	// IndexSignaturesLeftOut and IndexReferrersIndexLeftOut are
+	// Evaluated.SignaturesLeftOut and ReferrersIndexLeftOut for the index's
+	// signatures, read once for every image chosen from it.
+	IndexSignaturesLeftOut     int  `json:"indexSignaturesLeftOut"`
+	IndexReferrersIndexLeftOut bool `json:"indexReferrersIndexLeftOut"`
 	// Warnings are the plugins' validate-config warnings and errors for
 	// every plugin requirement of the policy, with --lint only: once per
 	// distinct plugin and config, at the path of its first requirement in
@@ -74,8 +79,18 @@ type Evaluated struct {
 	// Signatures are the image's candidate signatures, in the order plugins
 	// receive them: cosign attachments, then bundles. Every plugin
 	// requirement is sent all of them (but those Skipped).
-	Signatures   []FoundSignature `json:"signatures"`
-	Requirements []Requirement    `json:"requirements"`
+	Signatures []FoundSignature `json:"signatures"`
+	// SignaturesLeftOut counts the image's candidates past what its plugin
+	// requests may carry (protocol.SignatureBudget: 1000 entries and 64 MiB
+	// for the image's and its index's together, in a host's order: the
+	// image's attachments, the index's, the image's bundles, the index's):
+	// left out unread, as a host leaves them out, never failing the image.
+	SignaturesLeftOut int `json:"signaturesLeftOut"`
+	// ReferrersIndexLeftOut says the image's referrers index was larger than
+	// what is read of one (4 MiB): left out unread, with every bundle it
+	// lists.
+	ReferrersIndexLeftOut bool          `json:"referrersIndexLeftOut"`
+	Requirements          []Requirement `json:"requirements"`
 	// Accepted is true exactly when every requirement accepted.
 	Accepted bool   `json:"accepted"`
 	Verdict  string `json:"verdict"`

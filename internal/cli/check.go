@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/policy-plugins/sigstore/internal/check"
 	"github.com/policy-plugins/sigstore/internal/registry"
@@ -21,7 +23,7 @@ func init() { commands["check"] = runCheck }
 const DefaultRegistriesDir = "/etc/containers/registries.d"
 
 const checkUsage = `Usage:
-  ` + Program + ` check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--platform OS/ARCH[/VARIANT]|all] [--lint] [--output text|json] IMAGE
+  ` + Program + ` check [--policy FILE] [--registries.d DIR] [--tls-verify=BOOL] [--platform OS/ARCH[/VARIANT]|all] [--lint] [--timeout DURATION] [--output text|json] IMAGE
 
 Evaluate a whole containers-policy.json(5) for IMAGE, a docker reference
 (registry.example.com/team/app:1.4, optionally docker://...), as a podman
@@ -43,6 +45,8 @@ Options:
                         instance, accepted only if each is (as skopeo copy --all)
   --lint                also validate every plugin config of the policy and report what
                         validate-config says as warnings (never changes the verdict)
+  --timeout DURATION    bound the whole run, registry and plugins, every instance of
+                        --platform all included (default 3m0s)
   --output text|json    report format (default text; json is described in docs/check-output.md)
 
 Registries are reached as podman reaches them: registries.conf
@@ -62,9 +66,14 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "text", "")
 	platformFlag := fs.String("platform", "", "")
 	lint := fs.Bool("lint", false, "")
+	timeout := fs.Duration("timeout", DefaultCheckTimeout, "")
 	positional, status, ok := parseFlags(fs, checkUsage, args, stdout, stderr)
 	if !ok {
 		return status
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "%s check: --timeout must be positive, not %s\n", Program, *timeout)
+		return ExitUsage
 	}
 	if *output != "text" && *output != "json" {
 		fmt.Fprintf(stderr, "%s check: --output must be text or json, not %s\n", Program, strconv.Quote(*output))
@@ -93,9 +102,15 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			regOpts.Insecure, regOpts.VerifyTLS = !*tlsVerify, *tlsVerify
 		}
 	})
-	report, err := check.Check(context.Background(), positional[0], check.Options{
+	// check holds the signatures and each plugin request (up to 64 MiB):
+	// collect garbage before the heap doubles.
+	protocol.LimitMemory(protocol.SoftMemoryLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	report, err := check.Check(ctx, positional[0], check.Options{
 		PolicyPath: *policyPath, Registry: regOpts, Platform: platform, Lint: *lint,
 	})
+	err = timedOut(ctx, *timeout, report, err)
 	if err != nil {
 		var setup *check.SetupError
 		if !errors.As(err, &setup) {
@@ -116,6 +131,34 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	return ExitRejected
+}
+
+// DefaultCheckTimeout is check's --timeout, cosign verify's default.
+const DefaultCheckTimeout = 3 * time.Minute
+
+// timedOut makes a run that reached its deadline without an acceptance an
+// error (exit 2), never a rejection: what did not finish says nothing about
+// the image. The message names what was being read (the registry error) or
+// the requirements that could not finish.
+func timedOut(ctx context.Context, timeout time.Duration, report *check.Report, err error) error {
+	if ctx.Err() == nil || (err == nil && report.Accepted) {
+		return err
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &check.SetupError{Err: fmt.Errorf("--timeout %s reached: %w", timeout, err)}
+		}
+		return err
+	}
+	var unfinished []string
+	for _, im := range report.Images {
+		for i, r := range im.Requirements {
+			if r.Outcome != check.OutcomeAccepted {
+				unfinished = append(unfinished, fmt.Sprintf("requirement %d (%s) on %s: %s", i, r.Type, im.Digest, r.Reason))
+			}
+		}
+	}
+	return &check.SetupError{Err: fmt.Errorf("--timeout %s reached: %s", timeout, strings.Join(unfinished, "; "))}
 }
 
 func writeJSON(w io.Writer, v any) {

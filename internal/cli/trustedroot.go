@@ -33,9 +33,11 @@ Options of update:
                         (default: the public-good root built into the program)
   --cache-dir DIR       TUF metadata cache and lock (default ` + trustedroot.DefaultCacheDir + `)
   --output FILE         trusted root to replace (default ` + trustedroot.DefaultOutput + `);
-                        FILE` + trustedroot.StatusSuffix + ` records the TUF timestamp that vouched for it
-  --timeout DURATION    bound on each HTTP request and on waiting for another
-                        update to finish (default ` + "1m" + `)
+                        FILE` + trustedroot.StatusSuffix + ` records the TUF timestamp that vouched for it;
+                        FILE must be a regular file or absent (not a link, FIFO
+                        or device), in a directory only its owner can write
+  --timeout DURATION    bound on the whole run: the requests to the mirror and
+                        waiting for another update to finish (default ` + "1m" + `)
 
 show lists FILE's (default ` + trustedroot.DefaultOutput + `) Fulcio CAs,
 transparency logs, CT logs and timestamp authorities with their validity

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -128,21 +130,24 @@ func newEndpoint(sys *types.SystemContext, src sysregistriesv2.PullSource) (endp
 func (ep endpoint) puller(userAgent string) (*remote.Puller, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	base.DialContext = idleDialer((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext, nil)
 	if ep.certDir != "" {
 		if err := tlsclientconfig.SetupCertificates(ep.certDir, base.TLSClientConfig); err != nil {
 			return nil, err
 		}
 	}
-	var rt http.RoundTripper = base
+	var rt http.RoundTripper = limitBodies{next: base}
 	if ep.insecure {
 		base.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // registries.conf or --tls-verify=false asks for it.
 	} else {
-		rt = httpsOnly{next: base}
+		rt = httpsOnly{next: rt}
 	}
 	if ep.nsProxy != "" {
 		rt = namespaceProxy{ns: ep.nsProxy, next: rt}
 	}
-	return remote.NewPuller(remote.WithAuth(ep.auth), remote.WithTransport(rt), remote.WithUserAgent(userAgent))
+	rt = retrying{next: rt}
+	return remote.NewPuller(remote.WithAuth(ep.auth), remote.WithTransport(rt), remote.WithUserAgent(userAgent),
+		remote.WithRetryStatusCodes(), remote.WithRetryPredicate(func(error) bool { return false }))
 }
 
 // errPlainHTTP is returned for a plain-HTTP request to a place that is not

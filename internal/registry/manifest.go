@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/docker"
@@ -26,6 +27,8 @@ type Image struct {
 	// registriesD is read when src is opened, as containers/image reads it
 	// then, so that the referrers see the same configuration as src.
 	registriesD *registriesD
+	// relay carries containers/image's connections (see relay.go).
+	relay *relay
 
 	// The referrers clients, made on first use (see referrersSources).
 	sourcesOnce sync.Once
@@ -76,16 +79,24 @@ func Open(ctx context.Context, imageRef string, opts Options) (*Image, error) {
 		return nil, err
 	}
 	sys := opts.systemContext()
+	r, err := startRelay()
+	if err != nil {
+		return nil, err
+	}
+	r.install(sys)
+	start := time.Now()
 	src, err := ref.NewImageSource(ctx, sys)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", transportsName(ref), err)
+		r.close()
+		return nil, fmt.Errorf("opening %s: %w", transportsName(ref), r.idle.explain(err, start))
 	}
 	regsD, err := loadRegistriesD(sys)
 	if err != nil {
 		_ = src.Close()
+		r.close()
 		return nil, fmt.Errorf("loading registries.d: %w", err)
 	}
-	return &Image{opts: opts, sys: sys, ref: ref, src: src, registriesD: regsD}, nil
+	return &Image{opts: opts, sys: sys, ref: ref, src: src, registriesD: regsD, relay: r}, nil
 }
 
 func transportsName(ref types.ImageReference) string {
@@ -93,7 +104,11 @@ func transportsName(ref types.ImageReference) string {
 }
 
 // Close releases the image's resources.
-func (img *Image) Close() error { return img.src.Close() }
+func (img *Image) Close() error {
+	err := img.src.Close()
+	img.relay.close()
+	return err
+}
 
 // Reference is the image's normalized docker reference, as containers/image
 // reports it (image.dockerReference in a VerifyRequest).
@@ -163,9 +178,10 @@ func (img *Image) fetch(ctx context.Context, instance *digest.Digest) (Manifest,
 	if instance != nil {
 		what += " instance " + instance.String()
 	}
+	start := time.Now()
 	untrustedBytes, mimeType, err := image.UnparsedInstance(img.src, instance).Manifest(ctx)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("fetching manifest of %s: %w", what, err)
+		return Manifest{}, fmt.Errorf("fetching manifest of %s: %w", what, img.relay.idle.explain(err, start))
 	}
 	if len(untrustedBytes) == 0 {
 		return Manifest{}, errors.New("fetching manifest of " + what + ": empty manifest")

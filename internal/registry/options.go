@@ -1,10 +1,16 @@
 // Package registry fetches, for one image in a registry, what `check` needs
-// to evaluate a policy: the manifest (an index or one platform's instance),
-// cosign's legacy signature attachments (through containers/image, so
-// registries.d's use-sigstore-attachments applies exactly as in podman), and
-// Sigstore bundles attached as OCI referrers (through go-containerregistry,
-// with the referrers tag fallback; behind the same use-sigstore-attachments,
-// as in the patched containers/image of upstream/containers-image).
+// to evaluate a policy: the manifest (an index or one platform's instance,
+// through containers/image, as podman reads it), cosign's legacy signature
+// attachments and Sigstore bundles attached as OCI referrers (through
+// go-containerregistry, with the referrers tag fallback, from the place
+// containers/image reads the image from, behind the same registries.d
+// use-sigstore-attachments as in the patched containers/image of
+// upstream/containers-image), within one plugin request's budget
+// (protocol.SignatureBudget), so that what a request could not carry is never
+// read.
+//
+// Every connection, containers/image's included (relay.go), fails after
+// IdleTimeout without a byte; the caller's context bounds everything else.
 //
 // Everything it returns is untrusted: it checks digests and sizes, never
 // signatures. An unreachable registry or a missing image is an error, never

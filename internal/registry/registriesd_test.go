@@ -10,7 +10,7 @@ import (
 	"github.com/policy-plugins/sigstore/internal/registry"
 )
 
-// wantSignaturesRead checks that containers/image read the one attachment
+// wantSignaturesRead checks that containers/image and Attachments read the one attachment
 // and Bundles the one bundle of ref exactly when read says so, and that
 // Bundles says it looked exactly then.
 func wantSignaturesRead(t *testing.T, ref string, opts registry.Options, d digest.Digest, read bool) {
@@ -35,6 +35,15 @@ func signaturesFound(t *testing.T, ref string, opts registry.Options, d digest.D
 	a, err := img.Attachments(t.Context(), d)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Attachments reads with the project's client, under the budget;
+	// containers/image's own reading is what it must agree with.
+	byContainersImage, err := registry.AttachmentsByContainersImage(t.Context(), img, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byContainersImage) != len(a) {
+		t.Errorf("Attachments read %d attachments, containers/image %d", len(a), len(byContainersImage))
 	}
 	b, lookedFor, err := img.Bundles(t.Context(), d)
 	if err != nil {

@@ -37,7 +37,8 @@ type Options struct {
 	CacheDir string
 	// Output is the trusted_root.json to replace.
 	Output string
-	// Timeout bounds each HTTP request.
+	// Timeout bounds each HTTP request; the caller's context bounds the whole
+	// update.
 	Timeout time.Duration
 }
 
@@ -63,6 +64,11 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 // verification failed, anything else (network, disk, lock) otherwise; either
 // way Output keeps its previous content byte for byte.
 func Update(ctx context.Context, opts Options) (*Result, error) {
+	// Refused before anything is fetched: what is there now decides whether
+	// the update may write at all.
+	if _, err := readOutput(opts.Output); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}
@@ -72,7 +78,7 @@ func Update(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer unlock()
 
-	untrustedTarget, timestamp, err := fetchTarget(opts)
+	untrustedTarget, timestamp, err := fetchTarget(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -88,15 +94,20 @@ func Update(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.Output), 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	old, err := os.ReadFile(opts.Output)
+	if err := checkOutputDir(opts.Output); err != nil {
+		return nil, err
+	}
+	old, err := readOutput(opts.Output)
 	switch {
-	case err == nil && bytes.Equal(old, target):
-	case err == nil || os.IsNotExist(err):
+	case err == nil && old != nil && bytes.Equal(old, target):
+	case err == nil:
 		var oldItems []Item
 		if oldRoot, perr := ParseRoot(old); perr == nil {
 			oldItems = Items(oldRoot)
-		} else if err == nil {
-			res.Changes = append(res.Changes, "previous file was not a usable trusted root: "+perr.Error())
+		} else if old != nil {
+			// Not what the parser said: it quotes the file, which may be
+			// anything an --output names.
+			res.Changes = append(res.Changes, "previous file was not a usable trusted root")
 		}
 		res.Changes = append(res.Changes, Diff(oldItems, Items(newRoot))...)
 		if err := replace(opts.Output, target); err != nil {
@@ -135,10 +146,12 @@ func replace(output string, data []byte) error {
 
 // fetchTarget runs the TUF client workflow and returns the trusted_root.json
 // target and the timestamp metadata that vouched for it.
-func fetchTarget(opts Options) ([]byte, *metadata.TimestampType, error) {
+func fetchTarget(ctx context.Context, opts Options) ([]byte, *metadata.TimestampType, error) {
 	f := fetcher.NewDefaultFetcher()
 	f.SetHTTPUserAgent("containers-policy-sigstore")
-	f.SetHTTPClient(&http.Client{Timeout: opts.Timeout})
+	// go-tuf's fetcher makes its requests without a context: the transport
+	// gives them ctx, so that the run's deadline bounds all of them together.
+	f.SetHTTPClient(&http.Client{Timeout: opts.Timeout, Transport: withContext{ctx: ctx, next: http.DefaultTransport}})
 	tufOpts := &tuf.Options{
 		Root:              startingRoot(opts),
 		CachePath:         opts.CacheDir,
@@ -167,6 +180,16 @@ func fetchTarget(opts Options) ([]byte, *metadata.TimestampType, error) {
 		return nil, nil, fmt.Errorf("reading verified timestamp metadata: %w", err)
 	}
 	return untrustedTarget, &ts.Signed, nil
+}
+
+// withContext sends every request under ctx.
+type withContext struct {
+	ctx  context.Context //nolint:containedctx // go-tuf's fetcher takes none; this is the run's.
+	next http.RoundTripper
+}
+
+func (w withContext) RoundTrip(req *http.Request) (*http.Response, error) {
+	return w.next.RoundTrip(req.WithContext(w.ctx))
 }
 
 // classify separates what TUF refused from what merely failed.

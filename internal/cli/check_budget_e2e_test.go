@@ -1,0 +1,267 @@
+package cli
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/policy-plugins/sigstore/internal/e2e"
+)
+
+const (
+	mib       = 1 << 20
+	bundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	// maxCheckHeapMiB bounds check's own Go heap in use, measured in-process
+	// (heapPeak); maxTreeRSSMiB the peak RSS of a check process and the
+	// plugin it runs, which wait4 reports as one: the plugin, which holds
+	// the request it is sent (up to 64 MiB) and its decoded copy, is the
+	// larger of the two.
+	maxCheckHeapMiB = 200
+	maxTreeRSSMiB   = 256
+)
+
+// bigBlob is one 4 MiB JSON object (the largest bundle or attachment read),
+// pushed once and named by every hostile layer and referrer, as an attacker
+// reuses one blob.
+var bigBlob = func() []byte {
+	data := append([]byte(`{"x":"`), bytes.Repeat([]byte("a"), 4*mib-8)...)
+	return append(data, `"}`...)
+}()
+
+// pushBigReferrers stores n referrers of img holding bigBlob and returns
+// their index entries.
+func pushBigReferrers(t *testing.T, img e2e.Image, n int) []e2e.OCIDescriptor {
+	t.Helper()
+	layer := e2e.PutBlob(t, img.Repository, bigBlob)
+	config := e2e.PutBlob(t, img.Repository, []byte("{}"))
+	subject := e2e.OCIDescriptor{MediaType: cmp.Or(img.MIMEType, e2e.MediaTypeOCIManifest), Digest: img.Digest, Size: int64(len(img.Manifest))}
+	entries := make([]e2e.OCIDescriptor, 0, n)
+	for i := range n {
+		m, err := json.Marshal(map[string]any{
+			"schemaVersion": 2, "mediaType": e2e.MediaTypeOCIManifest, "artifactType": bundleV03,
+			"config":      e2e.OCIDescriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: config, Size: 2},
+			"layers":      []e2e.OCIDescriptor{{MediaType: bundleV03, Digest: layer, Size: int64(len(bigBlob))}},
+			"subject":     subject,
+			"annotations": map[string]string{"n": fmt.Sprint(i)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := e2e.PutManifest(t, img.Repository, e2e.Digest(m), e2e.MediaTypeOCIManifest, m)
+		entries = append(entries, e2e.OCIDescriptor{MediaType: e2e.MediaTypeOCIManifest, ArtifactType: bundleV03, Digest: d, Size: int64(len(m))})
+	}
+	return entries
+}
+
+// putReferrersTag writes the referrers tag index of img with entries.
+func putReferrersTag(t *testing.T, img e2e.Image, entries []e2e.OCIDescriptor) {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": e2e.MediaTypeOCIIndex, "manifests": entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.PutManifest(t, img.Repository, e2e.FallbackTag(img.Digest), e2e.MediaTypeOCIIndex, data)
+}
+
+// childCheck runs check as its own process (this test binary under the
+// command's name) and returns its result and its peak RSS in MiB: the
+// largest of check's and the plugin's, as wait4 reports a child's.
+func (env *checkEnv) childCheck(t *testing.T, policyPath, image string) (checkResult, int64) {
+	t.Helper()
+	bin, err := exec.LookPath(Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "check", "--policy", policyPath, "--registries.d", env.registriesD, "--output", "json", "--tls-verify=false", image)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Env = &stdout, &stderr, os.Environ()
+	start := time.Now()
+	runErr := cmd.Run()
+	r := checkResult{status: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	if ee := (*exec.ExitError)(nil); runErr != nil && !asExitError(runErr, &ee) {
+		t.Fatal(runErr)
+	}
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10 // KiB on Linux
+	if err := json.Unmarshal(stdout.Bytes(), &r.report); err != nil {
+		t.Fatalf("check --output json: stdout is not a report: %v\n%s\n%s", err, r.stdout, r.stderr)
+	}
+	found, leftOut := 0, 0
+	for _, im := range r.report.Images {
+		found, leftOut = found+len(im.Signatures), leftOut+im.SignaturesLeftOut
+	}
+	t.Logf("check: exit %d after %s, peak RSS %d MiB; %d signatures reported, %d left out\nstderr:\n%s",
+		r.status, time.Since(start).Round(time.Millisecond), rss, found, leftOut, r.stderr)
+	return r, rss
+}
+
+// heapPeak runs f while sampling the Go heap in use (runtime.ReadMemStats)
+// and returns how far above its level before f it went.
+func heapPeak(t *testing.T, f func()) uint64 {
+	t.Helper()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base := m.HeapInuse
+	var peak atomic.Uint64
+	done, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	f()
+	close(done)
+	<-sampled
+	return max(peak.Load(), base) - base
+}
+
+func asExitError(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError) //nolint:errorlint // exec returns it unwrapped
+	*target = e
+	return ok
+}
+
+// wantAcceptedWithin asserts an acceptance with some candidates left out,
+// and a peak RSS under maxTreeRSSMiB.
+func wantAcceptedWithin(t *testing.T, r checkResult, rss int64) {
+	t.Helper()
+	if len(r.report.Images) != 1 {
+		t.Fatalf("%d images evaluated, want 1", len(r.report.Images))
+	}
+	im := r.report.Images[0]
+	if r.status != ExitOK || r.report.Verdict != "accepted" {
+		reasons := []string{}
+		for _, req := range im.Requirements {
+			reasons = append(reasons, req.Reason)
+			for _, s := range req.Signatures {
+				if !strings.Contains(s.Reason, `unknown field \"x\"`) {
+					reasons = append(reasons, fmt.Sprintf("[%d] %s", s.Signature, s.Reason))
+				}
+			}
+		}
+		t.Errorf("exit %d, verdict %q; want the valid signature accepted: %q", r.status, r.report.Verdict, reasons)
+	}
+	if im.SignaturesLeftOut == 0 {
+		t.Errorf("no signature left out, yet they cannot all fit in one request")
+	}
+	if rss > maxTreeRSSMiB {
+		t.Errorf("peak RSS %d MiB (check or its plugin), want at most %d", rss, maxTreeRSSMiB)
+	}
+}
+
+// Anyone who can push a referrer to the repository used to make every
+// check of a validly signed image fail: 17 referrers of 4 MiB made the
+// request larger than the host allows.
+func TestCheckAcceptsAValidAttachmentNextTo17BigReferrers(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/app:1")
+	e2e.SignLegacy(t, key, img.DigestRef())
+	putReferrersTag(t, img, pushBigReferrers(t, img, 17))
+	r, rss := env.childCheck(t, env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))), img.Ref)
+	wantAcceptedWithin(t, r, rss)
+}
+
+// A valid bundle among 100 referrers of 4 MiB: the ones that do not fit are
+// left out unread, the small valid one still fits, memory stays bounded.
+func TestCheckAcceptsAValidBundleAmong100BigReferrers(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/app:1")
+	e2e.SignBundle(t, key, img.DigestRef())
+	data, _ := e2e.GetManifest(t, img.Repository, e2e.FallbackTag(img.Digest))
+	valid := e2e.ParseManifest(t, data).Manifests
+	if len(valid) != 1 {
+		t.Fatalf("cosign listed %d referrers, want 1", len(valid))
+	}
+	big := pushBigReferrers(t, img, 100)
+	putReferrersTag(t, img, slices.Concat(big[:60], valid, big[60:]))
+	// cosign v3's bundle names the digest only.
+	r, rss := env.childCheck(t, env.policy(t, pluginRequirement(keyConfig(key, "digestOnly"))), img.Ref)
+	wantAcceptedWithin(t, r, rss)
+}
+
+// 40 attachments of 4 MiB before a valid one in the .sig manifest: 1,374
+// MiB and a refusal before; now what fits is read, the rest left out unread.
+func TestCheckAcceptsAValidAttachmentAfter40BigOnes(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, env.addr+"/team/app:1")
+	e2e.SignLegacy(t, key, img.DigestRef())
+	sigData, _ := e2e.GetManifest(t, img.Repository, e2e.SigTag(img.Digest))
+	sig := e2e.ParseManifest(t, sigData)
+	big := e2e.OCIDescriptor{
+		MediaType: sig.Layers[0].MediaType, Digest: e2e.PutBlob(t, img.Repository, bigBlob), Size: int64(len(bigBlob)),
+		Annotations: map[string]string{"dev.cosignproject.cosign/signature": "c2ln"},
+	}
+	var layers []e2e.OCIDescriptor
+	for range 40 {
+		layers = append(layers, big)
+	}
+	sig.Layers = append(layers, sig.Layers...)
+	edited, err := json.Marshal(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.PutManifest(t, img.Repository, e2e.SigTag(img.Digest), e2e.MediaTypeOCIManifest, edited)
+	policy := env.policy(t, pluginRequirement(keyConfig(key, "matchRepository")))
+	r, rss := env.childCheck(t, policy, img.Ref)
+	wantAcceptedWithin(t, r, rss)
+	// check's own heap, in this process (the plugin runs apart).
+	var inProcess checkResult
+	peak := heapPeak(t, func() { inProcess = env.check(t, policy, img.Ref, "json") })
+	t.Logf("check in-process: heap in use peaked %d MiB above its start", peak/mib)
+	if inProcess.status != ExitOK || peak > maxCheckHeapMiB*mib {
+		t.Errorf("in-process check: exit %d, heap peak +%d MiB; want 0 and at most %d MiB", inProcess.status, peak/mib, maxCheckHeapMiB)
+	}
+	if !strings.Contains(r.stdout, `"signaturesLeftOut"`) {
+		t.Errorf("the report does not say how many were left out")
+	}
+}
+
+// One budget per request covers the instance's and the index's signatures,
+// in a host's order (the instance's attachments, the index's, the
+// instance's bundles, the index's): 17 referrers of 4 MiB on the instance,
+// and as many on the index, would each fill a request of their own; the
+// valid attachment of the index, offered before all of them, still goes.
+func TestCheckAcceptsAnIndexSignatureNextTo17BigReferrersOfTheInstance(t *testing.T) {
+	env := newCheckEnv(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	index := e2e.PushIndex(t, env.addr+"/team/multi:1")
+	e2e.SignLegacy(t, key, index.DigestRef())
+	indexImage := e2e.Image{Repository: index.Repository, Digest: index.Digest, Manifest: index.Manifest, MIMEType: index.MIMEType}
+	putReferrersTag(t, indexImage, pushBigReferrers(t, indexImage, 17))
+	for _, inst := range index.Instances {
+		img := e2e.Image{Repository: index.Repository, Digest: inst.Digest, Manifest: inst.Manifest}
+		putReferrersTag(t, img, pushBigReferrers(t, img, 17))
+	}
+	r, rss := env.childCheck(t, env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))), index.Ref)
+	wantAcceptedWithin(t, r, rss)
+	if req := r.report.Images[0].Requirements[0]; req.AcceptedVia != "index" {
+		t.Errorf("accepted via %q, want the index's signature", req.AcceptedVia)
+	}
+	if n := len(r.report.IndexSignatures); n != 1 || r.report.IndexSignatures[0].Format != "sigstore-json" || r.report.IndexSignaturesLeftOut != 17 {
+		t.Errorf("index signatures %+v, %d left out; want the attachment, the 17 bundles left out unread (the instance's took the room first)",
+			r.report.IndexSignatures, r.report.IndexSignaturesLeftOut)
+	}
+}
