@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,8 +18,7 @@ import (
 )
 
 const (
-	mib       = 1 << 20
-	bundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	mib = 1 << 20
 	// maxCheckHeapMiB bounds check's own Go heap in use, measured in-process
 	// (heapPeak); maxTreeRSSMiB the peak RSS of a check process and the
 	// plugin it runs, which wait4 reports as one: the plugin, which holds
@@ -29,49 +27,6 @@ const (
 	maxCheckHeapMiB = 200
 	maxTreeRSSMiB   = 256
 )
-
-// bigBlob is one 4 MiB JSON object (the largest bundle or attachment read),
-// pushed once and named by every hostile layer and referrer, as an attacker
-// reuses one blob.
-var bigBlob = func() []byte {
-	data := append([]byte(`{"x":"`), bytes.Repeat([]byte("a"), 4*mib-8)...)
-	return append(data, `"}`...)
-}()
-
-// pushBigReferrers stores n referrers of img holding bigBlob and returns
-// their index entries.
-func pushBigReferrers(t *testing.T, img e2e.Image, n int) []e2e.OCIDescriptor {
-	t.Helper()
-	layer := e2e.PutBlob(t, img.Repository, bigBlob)
-	config := e2e.PutBlob(t, img.Repository, []byte("{}"))
-	subject := e2e.OCIDescriptor{MediaType: cmp.Or(img.MIMEType, e2e.MediaTypeOCIManifest), Digest: img.Digest, Size: int64(len(img.Manifest))}
-	entries := make([]e2e.OCIDescriptor, 0, n)
-	for i := range n {
-		m, err := json.Marshal(map[string]any{
-			"schemaVersion": 2, "mediaType": e2e.MediaTypeOCIManifest, "artifactType": bundleV03,
-			"config":      e2e.OCIDescriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: config, Size: 2},
-			"layers":      []e2e.OCIDescriptor{{MediaType: bundleV03, Digest: layer, Size: int64(len(bigBlob))}},
-			"subject":     subject,
-			"annotations": map[string]string{"n": fmt.Sprint(i)},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := e2e.PutManifest(t, img.Repository, e2e.Digest(m), e2e.MediaTypeOCIManifest, m)
-		entries = append(entries, e2e.OCIDescriptor{MediaType: e2e.MediaTypeOCIManifest, ArtifactType: bundleV03, Digest: d, Size: int64(len(m))})
-	}
-	return entries
-}
-
-// putReferrersTag writes the referrers tag index of img with entries.
-func putReferrersTag(t *testing.T, img e2e.Image, entries []e2e.OCIDescriptor) {
-	t.Helper()
-	data, err := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": e2e.MediaTypeOCIIndex, "manifests": entries})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2e.PutManifest(t, img.Repository, e2e.FallbackTag(img.Digest), e2e.MediaTypeOCIIndex, data)
-}
 
 // childCheck runs check as its own process (this test binary under the
 // command's name) and returns its result and its peak RSS in MiB: the
@@ -177,7 +132,7 @@ func TestCheckAcceptsAValidAttachmentNextTo17BigReferrers(t *testing.T) {
 	key := e2e.GenerateKeyPair(t)
 	img := e2e.PushImage(t, env.addr+"/team/app:1")
 	e2e.SignLegacy(t, key, img.DigestRef())
-	putReferrersTag(t, img, pushBigReferrers(t, img, 17))
+	e2e.PutReferrersTag(t, img, e2e.PushBigReferrers(t, img, 17))
 	r, rss := env.childCheck(t, env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))), img.Ref)
 	wantAcceptedWithin(t, r, rss)
 }
@@ -194,8 +149,8 @@ func TestCheckAcceptsAValidBundleAmong100BigReferrers(t *testing.T) {
 	if len(valid) != 1 {
 		t.Fatalf("cosign listed %d referrers, want 1", len(valid))
 	}
-	big := pushBigReferrers(t, img, 100)
-	putReferrersTag(t, img, slices.Concat(big[:60], valid, big[60:]))
+	big := e2e.PushBigReferrers(t, img, 100)
+	e2e.PutReferrersTag(t, img, slices.Concat(big[:60], valid, big[60:]))
 	// cosign v3's bundle names the digest only.
 	r, rss := env.childCheck(t, env.policy(t, pluginRequirement(keyConfig(key, "digestOnly"))), img.Ref)
 	wantAcceptedWithin(t, r, rss)
@@ -211,7 +166,7 @@ func TestCheckAcceptsAValidAttachmentAfter40BigOnes(t *testing.T) {
 	sigData, _ := e2e.GetManifest(t, img.Repository, e2e.SigTag(img.Digest))
 	sig := e2e.ParseManifest(t, sigData)
 	big := e2e.OCIDescriptor{
-		MediaType: sig.Layers[0].MediaType, Digest: e2e.PutBlob(t, img.Repository, bigBlob), Size: int64(len(bigBlob)),
+		MediaType: sig.Layers[0].MediaType, Digest: e2e.PutBlob(t, img.Repository, e2e.BigBlob), Size: int64(len(e2e.BigBlob)),
 		Annotations: map[string]string{"dev.cosignproject.cosign/signature": "c2ln"},
 	}
 	var layers []e2e.OCIDescriptor
@@ -250,10 +205,10 @@ func TestCheckAcceptsAnIndexSignatureNextTo17BigReferrersOfTheInstance(t *testin
 	index := e2e.PushIndex(t, env.addr+"/team/multi:1")
 	e2e.SignLegacy(t, key, index.DigestRef())
 	indexImage := e2e.Image{Repository: index.Repository, Digest: index.Digest, Manifest: index.Manifest, MIMEType: index.MIMEType}
-	putReferrersTag(t, indexImage, pushBigReferrers(t, indexImage, 17))
+	e2e.PutReferrersTag(t, indexImage, e2e.PushBigReferrers(t, indexImage, 17))
 	for _, inst := range index.Instances {
 		img := e2e.Image{Repository: index.Repository, Digest: inst.Digest, Manifest: inst.Manifest}
-		putReferrersTag(t, img, pushBigReferrers(t, img, 17))
+		e2e.PutReferrersTag(t, img, e2e.PushBigReferrers(t, img, 17))
 	}
 	r, rss := env.childCheck(t, env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))), index.Ref)
 	wantAcceptedWithin(t, r, rss)
