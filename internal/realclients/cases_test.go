@@ -29,6 +29,8 @@ type testCase struct {
 	// pristine: the case needs the client's build against containers/image
 	// as released.
 	pristine bool
+	// measured: the case measures the client's process (client.measured).
+	measured bool
 }
 
 func runCases(t *testing.T, c client) {
@@ -36,6 +38,9 @@ func runCases(t *testing.T, c client) {
 	for _, tc := range cases {
 		if tc.pristine && !c.hasPristine {
 			continue // listed per client in docs/upstream.md
+		}
+		if tc.measured && !c.measured {
+			continue
 		}
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}
@@ -232,6 +237,11 @@ var cases = []testCase{
 		})
 		c.pull(t, s, policy, img.Ref, false).wantAccepted(t, img.Manifest)
 	}},
+
+	// The signature budget (1000 entries, 64 MiB per request): referrers
+	// that cannot all be read cannot make the client refuse a signed image
+	// or use unbounded memory.
+	{name: "BigReferrersDoNotCrowdOutAValidSignature", measured: true, run: bigReferrersDoNotCrowdOutAValidSignature},
 
 	// Why the patch is needed: the client as released refuses a policy.json
 	// holding a plugin requirement as a whole, with a properly signed image

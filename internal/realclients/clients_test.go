@@ -16,11 +16,17 @@ import (
 type client struct {
 	name string
 	// pull runs the client on ref under policy in s: the patched build, or
-	// with pristine the one built against containers/image as released.
-	pull func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome
+	// with pristine the one built against containers/image as released;
+	// opts change the run where the client is one process per pull
+	// (measured).
+	pull func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome
 	// hasPristine: make upstream-clients builds a released version too
 	// (skopeo only: podman is built patched only).
 	hasPristine bool
+	// measured: the client is one process per pull, so that
+	// upstreamclients.Usage measures the pull (not the image proxy, which
+	// serves many).
+	measured bool
 }
 
 // outcome is a client's verdict on one image.
@@ -29,6 +35,9 @@ type outcome struct {
 	// message is the client's error: its standard error, or the proxy's
 	// error reply.
 	message string
+	// stderr is the client's standard error, whatever its verdict (empty
+	// for the image proxy).
+	stderr string
 	// digest is the manifest digest an accepting image proxy reported from
 	// GetManifest (the manifest as read, before its conversion to OCI).
 	digest string
@@ -41,23 +50,23 @@ type outcome struct {
 }
 
 var (
-	podmanPull = client{name: "podman pull", pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	podmanPull = client{name: "podman pull", measured: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome {
 		t.Helper()
 		if pristine {
 			t.Fatal("podman has no build against containers/image as released")
 		}
-		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref, s.env())
+		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref, append(opts, s.env())...)
 		if err != nil {
-			return outcome{message: upstreamclients.Messages(stderr)}
+			return outcome{message: upstreamclients.Messages(stderr), stderr: stderr}
 		}
 		lines := strings.Fields(stdout)
 		if len(lines) == 0 {
 			t.Fatalf("podman pull printed no image ID; stderr: %s", stderr)
 		}
-		return outcome{accepted: true, imageID: lines[len(lines)-1]}
+		return outcome{accepted: true, imageID: lines[len(lines)-1], stderr: stderr}
 	}}
 
-	skopeoCopy = client{name: "skopeo copy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	skopeoCopy = client{name: "skopeo copy", hasPristine: true, measured: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome {
 		t.Helper()
 		run := upstreamclients.SkopeoCopy
 		if pristine {
@@ -66,15 +75,15 @@ var (
 		layout := filepath.Join(t.TempDir(), "oci")
 		// An OCI layout cannot store signatures.
 		_, stderr, err := run(t, policy, s.registriesD, "docker://"+ref, "oci:"+layout+":latest",
-			s.env(), upstreamclients.Args("--remove-signatures"))
+			append(opts, s.env(), upstreamclients.Args("--remove-signatures"))...)
 		if err != nil {
 			wantNoLayout(t, layout)
-			return outcome{message: upstreamclients.Messages(stderr)}
+			return outcome{message: upstreamclients.Messages(stderr), stderr: stderr}
 		}
-		return outcome{accepted: true, layoutManifest: copiedManifest(t, layout)}
+		return outcome{accepted: true, layoutManifest: copiedManifest(t, layout), stderr: stderr}
 	}}
 
-	imageProxy = client{name: "image proxy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	imageProxy = client{name: "image proxy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, _ ...upstreamclients.Option) outcome {
 		t.Helper()
 		bin := upstreamclients.Skopeo
 		if pristine {

@@ -93,6 +93,7 @@ type config struct {
 	env     []string
 	args    []string
 	timeout time.Duration
+	usage   *syscall.Rusage
 }
 
 // Env adds KEY=VALUE entries to the client's environment; they win over the
@@ -106,6 +107,12 @@ func Args(args ...string) Option { return func(c *config) { c.args = append(c.ar
 
 // Timeout replaces DefaultTimeout.
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// Usage stores in u the resource usage wait4 reported for the client's
+// process when it ended. Its Maxrss (KiB) is the larger of the client's own
+// peak RSS and that of the largest descendant it waited for (a plugin it
+// ran): one figure for the tree, never a sum.
+func Usage(u *syscall.Rusage) Option { return func(c *config) { c.usage = u } }
 
 func options(opts []Option) config {
 	c := config{timeout: DefaultTimeout}
@@ -259,6 +266,9 @@ func run(t testing.TB, c config, env []string, bin string, args ...string) (stdo
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	err = cmd.Run()
+	if c.usage != nil && cmd.ProcessState != nil {
+		*c.usage = *cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	}
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%s: killed after %s: %w", filepath.Base(bin), c.timeout, err)
 	}

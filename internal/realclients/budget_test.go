@@ -1,0 +1,117 @@
+package realclients
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/policy-plugins/sigstore/internal/e2e"
+	"github.com/policy-plugins/sigstore/internal/upstreamclients"
+)
+
+// maxTreeRSSMiB bounds the peak RSS of a client's pull as wait4 reports it:
+// the larger of the client's own and its plugin's. The request is at most
+// 64 MiB, held by the client while it writes it and by the plugin while it
+// decodes it; reading everything offered would be 400 MiB in each.
+const maxTreeRSSMiB = 600
+
+// bigReferrersDoNotCrowdOutAValidSignature: anyone who can push to the
+// repository can add referrers next to a valid signature. 100 bundles of
+// 4 MiB are 400 MiB, six times what one plugin request carries; the client
+// reads what fits in order (the bundles past the budget unread, by their
+// descriptors' sizes), logs what it left out, sends the small valid bundle
+// that comes after the ones that filled the budget, and accepts.
+func bigReferrersDoNotCrowdOutAValidSignature(t *testing.T, c client) {
+	s := newSetting(t, e2e.RegistryOptions{})
+	key := e2e.GenerateKeyPair(t)
+	img := e2e.PushImage(t, s.addr+"/team/crowded:1")
+	e2e.SignBundle(t, key, img.DigestRef())
+	data, _ := e2e.GetManifest(t, img.Repository, e2e.FallbackTag(img.Digest))
+	valid := e2e.ParseManifest(t, data).Manifests
+	if len(valid) != 1 {
+		t.Fatalf("cosign listed %d referrers, want 1", len(valid))
+	}
+	start := time.Now()
+	big := e2e.PushBigReferrers(t, img, 100)
+	e2e.PutReferrersTag(t, img, slices.Concat(big[:60], valid, big[60:]))
+	t.Logf("pushed 100 referrers of 4 MiB in %s", time.Since(start).Round(time.Millisecond))
+
+	pluginRSS := measuredPlugin(t, s.plugins, upstreamclients.PluginName, upstreamclients.PluginBinary(t))
+	// cosign v3's bundle names the digest only.
+	policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, "digestOnly")))
+	var usage syscall.Rusage
+	start = time.Now()
+	o := c.pull(t, s, policy, img.Ref, false, upstreamclients.Usage(&usage))
+	took := time.Since(start)
+	o.wantAccepted(t, img.Manifest)
+
+	tree := usage.Maxrss >> 10 // KiB on Linux
+	plugin := pluginRSS()
+	t.Logf("%s: accepted in %s; peak RSS %d MiB (the larger of the client's and the plugin's, wait4), the plugin's own %d MiB",
+		c.name, took.Round(time.Millisecond), tree, plugin)
+	if tree > maxTreeRSSMiB {
+		t.Errorf("peak RSS %d MiB (the client or its plugin), want at most %d", tree, maxTreeRSSMiB)
+	}
+	if plugin == 0 || plugin > tree {
+		t.Errorf("the plugin's peak RSS %d MiB: want one measured verify, within the tree's %d MiB", plugin, tree)
+	}
+	leftOut := "Sigstore bundle referrers of " + img.Digest + " past the first 1000, and "
+	line := logLine(o.stderr, leftOut)
+	if line == "" {
+		t.Fatalf("the client did not log the bundles it left out (%q):\n%s", leftOut, o.stderr)
+	}
+	var tooMany, tooLarge int
+	_, rest, _ := strings.Cut(line, "Leaving out ")
+	if _, err := fmt.Sscanf(rest, "%d Sigstore bundle referrers of "+img.Digest+" past the first 1000, and %d that do not fit", &tooMany, &tooLarge); err != nil {
+		t.Fatalf("log line %q: %v", line, err)
+	}
+	// The 64 MiB hold about 12 of them: most are left out, none for their number.
+	if tooMany != 0 || tooLarge < 80 || tooLarge > 100 {
+		t.Errorf("left out %d past 1000 and %d too large, want 0 and most of the 100: %s", tooMany, tooLarge, line)
+	}
+}
+
+// measuredPlugin installs target as dir/name under GNU time, which appends
+// the peak RSS (KiB) of each run to a file: the plugin's own figure, apart
+// from the client's. The returned function is the largest, in MiB.
+func measuredPlugin(t *testing.T, dir, name, target string) func() int64 {
+	t.Helper()
+	log := filepath.Join(t.TempDir(), "maxrss")
+	script := fmt.Sprintf("#!/bin/sh\nexec /usr/bin/time -f %%M -a -o %s %s \"$@\"\n", log, target)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o755); err != nil { // WriteFile's mode is subject to the umask
+		t.Fatal(err)
+	}
+	return func() int64 {
+		data, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatalf("the plugin never ran under GNU time: %v", err)
+		}
+		var peak int64
+		for _, f := range strings.Fields(string(data)) {
+			if kib, err := strconv.ParseInt(f, 10, 64); err == nil {
+				peak = max(peak, kib>>10)
+			}
+		}
+		return peak
+	}
+}
+
+// logLine is the first line of stderr holding fragment.
+func logLine(stderr, fragment string) string {
+	for line := range strings.Lines(stderr) {
+		if strings.Contains(line, fragment) {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
