@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +16,7 @@ import (
 
 // maxTreeRSSMiB bounds the peak RSS of a client's pull as wait4 reports it:
 // the larger of the client's own and its plugin's. Measured: 49 MiB with the
-// valid bundle alone; 395-447 MiB once the bundles read fill the 64 MiB
+// valid bundle alone; 395-462 MiB once the bundles read fill the 64 MiB
 // budget (20, 100 or 300 referrers of 4 MiB alike), the client's own (the
 // plugin's, measured apart, is 198 MiB), its copies of the bundles it read
 // and of the request it encodes. Reading all 100 would hold their 400 MiB
@@ -45,7 +44,7 @@ func bigReferrersDoNotCrowdOutAValidSignature(t *testing.T, c client) {
 	e2e.PutReferrersTag(t, img, slices.Concat(big[:60], valid, big[60:]))
 	t.Logf("pushed 100 referrers of 4 MiB in %s", time.Since(start).Round(time.Millisecond))
 
-	pluginRSS := measuredPlugin(t, s.plugins, upstreamclients.PluginName, upstreamclients.PluginBinary(t))
+	pluginUsage := measuredPlugin(t, s.plugins, upstreamclients.PluginName, upstreamclients.PluginBinary(t))
 	// cosign v3's bundle names the digest only.
 	policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, "digestOnly")))
 	var usage syscall.Rusage
@@ -55,9 +54,9 @@ func bigReferrersDoNotCrowdOutAValidSignature(t *testing.T, c client) {
 	o.wantAccepted(t, img.Manifest)
 
 	tree := usage.Maxrss >> 10 // KiB on Linux
-	plugin := pluginRSS()
-	t.Logf("%s: accepted in %s; peak RSS %d MiB (the larger of the client's and the plugin's, wait4), the plugin's own %d MiB",
-		c.name, took.Round(time.Millisecond), tree, plugin)
+	plugin, pluginSecs := pluginUsage()
+	t.Logf("%s: accepted in %s; peak RSS %d MiB (the larger of the client's and the plugin's, wait4); the plugin's own %d MiB, %.2f s",
+		c.name, took.Round(time.Millisecond), tree, plugin, pluginSecs)
 	if tree > maxTreeRSSMiB {
 		t.Errorf("peak RSS %d MiB (the client or its plugin), want at most %d", tree, maxTreeRSSMiB)
 	}
@@ -81,12 +80,13 @@ func bigReferrersDoNotCrowdOutAValidSignature(t *testing.T, c client) {
 }
 
 // measuredPlugin installs target as dir/name under GNU time, which appends
-// the peak RSS (KiB) of each run to a file: the plugin's own figure, apart
-// from the client's. The returned function is the largest, in MiB.
-func measuredPlugin(t *testing.T, dir, name, target string) func() int64 {
+// the peak RSS (KiB) and wall time of each run to a file: the plugin's own
+// figures, apart from the client's. The returned function reads the largest
+// of each, in MiB and seconds.
+func measuredPlugin(t *testing.T, dir, name, target string) func() (rssMiB int64, seconds float64) {
 	t.Helper()
-	log := filepath.Join(t.TempDir(), "maxrss")
-	script := fmt.Sprintf("#!/bin/sh\nexec /usr/bin/time -f %%M -a -o %s %s \"$@\"\n", log, target)
+	log := filepath.Join(t.TempDir(), "usage")
+	script := fmt.Sprintf("#!/bin/sh\nexec /usr/bin/time -f '%%M %%e' -a -o %s %s \"$@\"\n", log, target)
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -94,18 +94,22 @@ func measuredPlugin(t *testing.T, dir, name, target string) func() int64 {
 	if err := os.Chmod(path, 0o755); err != nil { // WriteFile's mode is subject to the umask
 		t.Fatal(err)
 	}
-	return func() int64 {
+	return func() (int64, float64) {
 		data, err := os.ReadFile(log)
 		if err != nil {
 			t.Fatalf("the plugin never ran under GNU time: %v", err)
 		}
 		var peak int64
-		for _, f := range strings.Fields(string(data)) {
-			if kib, err := strconv.ParseInt(f, 10, 64); err == nil {
-				peak = max(peak, kib>>10)
+		var longest float64
+		for line := range strings.Lines(string(data)) {
+			// time also writes "Command exited with non-zero status N".
+			var kib int64
+			var secs float64
+			if n, _ := fmt.Sscanf(line, "%d %g", &kib, &secs); n == 2 {
+				peak, longest = max(peak, kib>>10), max(longest, secs)
 			}
 		}
-		return peak
+		return peak, longest
 	}
 }
 
