@@ -73,9 +73,10 @@ func bigReferrersDoNotCrowdOutAValidSignature(t *testing.T, c client) {
 	if _, err := fmt.Sscanf(rest, "%d Sigstore bundle referrers of "+img.Digest+" past the first 1000, and %d that do not fit", &tooMany, &tooLarge); err != nil {
 		t.Fatalf("log line %q: %v", line, err)
 	}
-	// The 64 MiB hold about 12 of them: most are left out, none for their number.
-	if tooMany != 0 || tooLarge < 80 || tooLarge > 100 {
-		t.Errorf("left out %d past 1000 and %d too large, want 0 and most of the 100: %s", tooMany, tooLarge, line)
+	// 64 MiB hold 15 of them beside the valid one: 85 left out, none for
+	// their number.
+	if tooMany != 0 || tooLarge != 85 {
+		t.Errorf("left out %d past 1000 and %d too large, want 0 and 85: %s", tooMany, tooLarge, line)
 	}
 }
 
