@@ -7,7 +7,8 @@
 # non-test files of protocol/ and protocol/strictjson/, unchanged but for
 # the package name, the strictjson import path and a "Code generated" header,
 # less the plugin side's serving (serve.go: Serve, Handler), which no host
-# calls. The request decoder (decode.go) stays: SendableBundle asks it which
+# calls, and memlimit.go (LimitMemory sets the process's soft memory limit:
+# the project's own processes' business, never a library's). The request decoder (decode.go) stays: SendableBundle asks it which
 # bundles a plugin would refuse. upstream/containers-image/vendor_test.go
 # checks that patch 1 carries exactly this output, so the copy cannot drift.
 set -euo pipefail
@@ -31,7 +32,7 @@ gen() { # SRC DST PKG
 
 for f in "$here"/protocol/*.go; do
 	case $(basename "$f") in
-	*_test.go | serve.go) continue ;;
+	*_test.go | serve.go | memlimit.go) continue ;;
 	esac
 	gen "$f" "$out/$(basename "$f")" policyplugin
 done

@@ -3,8 +3,6 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"runtime/debug"
 )
 
 // encodeVerifyRequest is Encode for a VerifyRequest, byte for byte, without
@@ -64,20 +62,4 @@ func encodeSmall(message any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// LimitMemory sets a soft memory limit of limit bytes for a process that
-// may hold a request near MaxRequestBytes, unless GOMEMLIMIT says otherwise:
-// the garbage collector then runs before the heap doubles, which at that
-// size is what decides the peak. It is soft: a process that needs more still
-// gets it, at the cost of more collections.
-// SoftMemoryLimit is the limit Serve sets for verify and check sets for
-// itself.
-const SoftMemoryLimit = 128 << 20
-
-func LimitMemory(limit int64) {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
-		return
-	}
-	debug.SetMemoryLimit(limit)
 }

@@ -219,4 +219,20 @@ func TestCheckAcceptsAnIndexSignatureNextTo17BigReferrersOfTheInstance(t *testin
 		t.Errorf("index signatures %+v, %d left out; want the attachment, the 17 bundles left out unread (the instance's took the room first)",
 			r.report.IndexSignatures, r.report.IndexSignaturesLeftOut)
 	}
+
+	// --platform all reads the index's signatures once; each instance's
+	// request takes of them what still fits at their places in its order.
+	all := env.check(t, env.policy(t, pluginRequirement(keyConfig(key, "matchRepository"))), index.Ref, "json", "--platform", "all")
+	if all.status != ExitOK || len(all.report.Images) != len(index.Instances) {
+		t.Fatalf("--platform all: exit %d, %d images; want every instance accepted", all.status, len(all.report.Images))
+	}
+	for _, im := range all.report.Images {
+		req := im.Requirements[0]
+		if req.AcceptedVia != "index" || im.SignaturesLeftOut == 0 {
+			t.Errorf("--platform all, %s: accepted via %q, %d left out; want the index's signature, the instance's big bundles partly left out", im.Digest, req.AcceptedVia, im.SignaturesLeftOut)
+		}
+		if sent := req.IndexSignatures[len(req.IndexSignatures)-1]; !strings.HasPrefix(sent.Reason, "not sent to plugins: past what one request carries") {
+			t.Errorf("--platform all, %s: the index's last bundle: %+v, want it past this request's budget", im.Digest, sent)
+		}
+	}
 }

@@ -107,6 +107,33 @@ func TestCheckTimeoutBoundsTheWholeRun(t *testing.T) {
 	r.want(t, ExitUsage, r.stderr, "--timeout 1.5s reached", "manifest", addr)
 }
 
+// With --platform all, the timeout bounds every instance together: an
+// index answered at once, its instances a byte a second.
+func TestCheckTimeoutBoundsEveryInstanceOfPlatformAll(t *testing.T) {
+	instances := []string{"sha256:" + strings.Repeat("1", 64), "sha256:" + strings.Repeat("2", 64)}
+	index := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+
+		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":100000,"platform":{"os":"linux","architecture":"amd64"}},`+
+		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":100000,"platform":{"os":"linux","architecture":"arm64"}}]}`,
+		instances[0], instances[1])
+	addr := hostileRegistry(t, func(release <-chan struct{}) http.HandlerFunc {
+		slow := oneBytePerSecond(release)
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/team/app/manifests/1" {
+				w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+				_, _ = w.Write([]byte(index))
+				return
+			}
+			slow(w, r)
+		}
+	})
+	start := time.Now()
+	r := hostileCheck(t, addr, "--platform", "all", "--timeout", "1500ms")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("check --platform all took %s with --timeout 1500ms", took)
+	}
+	r.want(t, ExitUsage, r.stderr, "--timeout 1.5s reached", "manifest", instances[0])
+}
+
 func TestCheckIdleRegistryIsAnError(t *testing.T) {
 	old := registry.IdleTimeout
 	registry.IdleTimeout = 300 * time.Millisecond
