@@ -21,6 +21,13 @@ type client struct {
 	// hasPristine: make upstream-clients builds a released version too
 	// (skopeo only: podman is built patched only).
 	hasPristine bool
+	// deadlineFlag is the client's flag bounding the whole operation by a
+	// duration, the context containers/image gets; "" when it has none.
+	deadlineFlag string
+	// evaluatesList: for a list, the client evaluates the policy for the
+	// list itself too and accepts when either level is accepted (the image
+	// proxy); the others evaluate the instance they copy.
+	evaluatesList bool
 }
 
 // outcome is a client's verdict on one image.
@@ -46,7 +53,8 @@ var (
 		if pristine {
 			t.Fatal("podman has no build against containers/image as released")
 		}
-		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref, s.env())
+		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref, s.env(),
+			upstreamclients.Args(s.args...))
 		if err != nil {
 			return outcome{message: upstreamclients.Messages(stderr)}
 		}
@@ -57,7 +65,7 @@ var (
 		return outcome{accepted: true, imageID: lines[len(lines)-1]}
 	}}
 
-	skopeoCopy = client{name: "skopeo copy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	skopeoCopy = client{name: "skopeo copy", hasPristine: true, deadlineFlag: "--command-timeout", pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
 		t.Helper()
 		run := upstreamclients.SkopeoCopy
 		if pristine {
@@ -66,7 +74,7 @@ var (
 		layout := filepath.Join(t.TempDir(), "oci")
 		// An OCI layout cannot store signatures.
 		_, stderr, err := run(t, policy, s.registriesD, "docker://"+ref, "oci:"+layout+":latest",
-			s.env(), upstreamclients.Args("--remove-signatures"))
+			s.env(), upstreamclients.Args(append([]string{"--remove-signatures"}, s.args...)...))
 		if err != nil {
 			wantNoLayout(t, layout)
 			return outcome{message: upstreamclients.Messages(stderr)}
@@ -74,7 +82,7 @@ var (
 		return outcome{accepted: true, layoutManifest: copiedManifest(t, layout)}
 	}}
 
-	imageProxy = client{name: "image proxy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	imageProxy = client{name: "image proxy", hasPristine: true, evaluatesList: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
 		t.Helper()
 		bin := upstreamclients.Skopeo
 		if pristine {
