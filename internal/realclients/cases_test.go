@@ -48,6 +48,9 @@ func runCases(t *testing.T, c client) {
 // pluginRejected is how the patch words a plugin's reject verdict.
 const pluginRejected = `Policy plugin "sigstore" rejected the image: `
 
+// pluginRejected is how c words the sigstore plugin's reject verdict.
+func (c client) pluginRejected() string { return c.policyRefusal + pluginRejected }
+
 var cases = []testCase{
 	{name: "KeylessGitLab", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
@@ -79,7 +82,7 @@ var cases = []testCase{
 		// Not read where registries.d does not enable attachments.
 		off := *s
 		off.registriesD = e2e.WriteRegistriesD(t, s.addr, false)
-		c.pull(t, &off, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+		c.pull(t, &off, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 	}},
 	{name: "BundleViaReferrersAPI", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{ReferrersAPI: true})
@@ -126,7 +129,7 @@ var cases = []testCase{
 			}
 			policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, form.signedIdentity)))
 			c.pull(t, s, policy, img.Repository+"@"+instance.Digest, false).
-				wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+				wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 		}
 	}},
 	{name: "Unsigned", run: func(t *testing.T, c client) {
@@ -134,7 +137,7 @@ var cases = []testCase{
 		key := e2e.GenerateKeyPair(t)
 		img := e2e.PushImage(t, s.addr+"/team/unsigned:1")
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, "matchRepository")))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 	}},
 	{name: "WrongIdentity", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
@@ -142,14 +145,14 @@ var cases = []testCase{
 		in := e2e.AttachGitLabKeyless(t, img)
 		wanted := "https://gitlab.com/group/other-project//.gitlab-ci.yml@refs/heads/main"
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.GitLabConfig(t, in, wanted)))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signature accepted: ",
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signature accepted: ",
 			"certificate subject "+e2e.GitLabSubject, "matches no identity")
 	}},
 	{name: "WrongKey", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
 		img, _, _ := s.signed(t, "keyed")
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(e2e.GenerateKeyPair(t), "matchRepository")))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signature accepted: ",
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signature accepted: ",
 			"signature 0: signature was not made by the configured key (sha256:")
 	}},
 	{name: "MovedTag", run: func(t *testing.T, c client) {
@@ -161,7 +164,7 @@ var cases = []testCase{
 		// Another image, then the tag moved to it, as a later push would.
 		moved := e2e.PushImage(t, s.addr+"/team/moved:2")
 		e2e.PutManifest(t, moved.Repository, "1", moved.MIMEType, moved.Manifest)
-		c.pull(t, s, policy, signed.Ref, false).wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+		c.pull(t, s, policy, signed.Ref, false).wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 		// The old signature still holds, for the old digest only.
 		c.pull(t, s, policy, signed.DigestRef(), false).wantAccepted(t, signed.Manifest)
 	}},
@@ -263,7 +266,7 @@ var cases = []testCase{
 		img, key, _ := s.signed(t, "both")
 		other := e2e.GenerateKeyPair(t)
 		policy := s.policy(t, e2e.SigstoreSigned(key), e2e.PluginRequirement("sigstore", e2e.KeyConfig(other, "matchRepository")))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signature accepted: ",
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signature accepted: ",
 			"signature was not made by the configured key (sha256:")
 	}},
 	{name: "MixedScopePluginAcceptsBuiltinRejects", run: func(t *testing.T, c client) {
@@ -271,7 +274,7 @@ var cases = []testCase{
 		img, _, sigstore := s.signed(t, "both")
 		policy := s.policy(t, e2e.SigstoreSigned(e2e.GenerateKeyPair(t)), sigstore)
 		// containers/image's own wording for a sigstoreSigned rejection.
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, "cryptographic signature verification failed")
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.policyRefusal, "cryptographic signature verification failed")
 	}},
 	{name: "MixedScopeBothAccept", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
@@ -366,7 +369,7 @@ func runLayouts(t *testing.T, c client) {
 		t.Run(l.Name, func(t *testing.T) {
 			o := c.pull(t, s, policy, l.Ref, false)
 			if !l.Accept {
-				o.wantRefused(t, pluginRejected)
+				o.wantRefused(t, c.pluginRejected())
 				return
 			}
 			o.wantAccepted(t, layoutManifest(t, l))

@@ -28,6 +28,11 @@ type client struct {
 	// list itself too and accepts when either level is accepted (the image
 	// proxy); the others evaluate the instance they copy.
 	evaluatesList bool
+	// policyRefusal is what the client says before the policy's error when
+	// the policy refuses an image it copies: copy.Image's "Source image
+	// rejected: " (podman, skopeo copy); the proxy passes the error on as
+	// it is.
+	policyRefusal string
 }
 
 // outcome is a client's verdict on one image.
@@ -47,8 +52,11 @@ type outcome struct {
 	imageID string
 }
 
+// sourceRejected is how copy.Image words a refusal by the policy.
+const sourceRejected = "Source image rejected: "
+
 var (
-	podmanPull = client{name: "podman pull", pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	podmanPull = client{name: "podman pull", policyRefusal: sourceRejected, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
 		t.Helper()
 		if pristine {
 			t.Fatal("podman has no build against containers/image as released")
@@ -65,7 +73,7 @@ var (
 		return outcome{accepted: true, imageID: lines[len(lines)-1]}
 	}}
 
-	skopeoCopy = client{name: "skopeo copy", hasPristine: true, deadlineFlag: "--command-timeout", pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
+	skopeoCopy = client{name: "skopeo copy", hasPristine: true, deadlineFlag: "--command-timeout", policyRefusal: sourceRejected, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool) outcome {
 		t.Helper()
 		run := upstreamclients.SkopeoCopy
 		if pristine {
