@@ -156,13 +156,14 @@ help: ## list the targets
 
 # upstream/containers-image/ is a patch series for go.podman.io/image/v5
 # (docs/upstream.md). upstream-check applies it to the pristine module from the
-# module proxy, runs containers/image's own tests on the result, then the
-# end-to-end step (hack/upstream-e2e.sh TREE: a program built against the
-# patched tree, driven against a real registry).
+# module proxy, runs containers/image's own tests on the result, then
+# hack/upstream-e2e.sh TREE (the benchmark harness, built against the patched
+# tree, run once against a real registry). The series' verdicts are proven
+# through real podman and skopeo: upstream-clients, then internal/realclients.
 UPSTREAM_E2E ?= $(wildcard hack/upstream-e2e.sh)
 
 .PHONY: upstream-check
-upstream-check: ## apply the containers/image patch series, run its tests and the end-to-end proof
+upstream-check: ## apply the containers/image patch series, run its tests and check the benchmark harness on it
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	hack/upstream-apply.sh "$$tmp/image" && \
 	hack/upstream-test.sh "$$tmp/image" && \

@@ -1,11 +1,13 @@
 #!/bin/bash
-# upstream-e2e.sh TREE: the end-to-end proof of the containers/image patch
+# upstream-e2e.sh TREE: the benchmark harness of the containers/image patch
 # series, on a module tree upstream-apply.sh has patched (make upstream-check
-# passes its own). Runs internal/upstreamcheck: upstream/containers-image/e2e
-# built against TREE (and against the pristine module), driven through
-# copy.Image and IsRunningImageAllowed against a real registry on loopback
-# with skopeo-pushed, cosign-signed images and this repository's plugin.
-# Plain `go test ./...` runs the same tests on a tree of its own.
+# passes its own). Runs internal/upstreamcheck's TestBenchRuns:
+# upstream/containers-image/e2e built against TREE copies a cosign-signed
+# image from a real registry on loopback under sigstoreSigned and under the
+# plugin requirement, so that hack/upstream-bench.sh keeps working. The
+# series' verdicts are proven through the real clients (internal/realclients,
+# after make upstream-clients). Plain `go test ./...` runs the same test on a
+# tree of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -31,12 +31,15 @@ type testCase struct {
 	pristine bool
 	// measured: the case measures the client's process (client.measured).
 	measured bool
+	// callerDeadline: the case needs a client flag bounding the whole
+	// operation (client.deadlineFlag).
+	callerDeadline bool
 }
 
 func runCases(t *testing.T, c client) {
 	e2e.SkipIfShort(t)
 	for _, tc := range cases {
-		if tc.pristine && !c.hasPristine {
+		if tc.pristine && !c.hasPristine || tc.callerDeadline && c.deadlineFlag == "" {
 			continue // listed per client in docs/upstream.md
 		}
 		if tc.measured && !c.measured {
@@ -49,6 +52,9 @@ func runCases(t *testing.T, c client) {
 
 // pluginRejected is how the patch words a plugin's reject verdict.
 const pluginRejected = `Policy plugin "sigstore" rejected the image: `
+
+// pluginRejected is how c words the sigstore plugin's reject verdict.
+func (c client) pluginRejected() string { return c.policyRefusal + pluginRejected }
 
 var cases = []testCase{
 	{name: "KeylessGitLab", run: func(t *testing.T, c client) {
@@ -77,13 +83,11 @@ var cases = []testCase{
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, "digestOnly")))
 		c.pull(t, s, policy, img.Ref, false).wantAccepted(t, img.Manifest)
 
-		// Built-in requirements decide as before: they cannot verify bundles.
-		c.pull(t, s, s.policy(t, e2e.SigstoreSigned(key)), img.Ref, false).
-			wantRefused(t, "A signature was required, but no signature exists")
+		wantBuiltinRefusesBundle(t, c, s, key, img)
 		// Not read where registries.d does not enable attachments.
 		off := *s
 		off.registriesD = e2e.WriteRegistriesD(t, s.addr, false)
-		c.pull(t, &off, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+		c.pull(t, &off, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 	}},
 	{name: "BundleViaReferrersAPI", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{ReferrersAPI: true})
@@ -95,13 +99,50 @@ var cases = []testCase{
 		}
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, "digestOnly")))
 		c.pull(t, s, policy, img.Ref, false).wantAccepted(t, img.Manifest)
+		wantBuiltinRefusesBundle(t, c, s, key, img)
+	}},
+	// A list whose signature alone is the index's (cosign sign of the index
+	// digest, without --recursive): the plugin accepts this machine's
+	// instance through it (Layouts/MultiArchIndexSigned*), while
+	// sigstoreSigned decides as before, on the level the client evaluates;
+	// by the instance's digest the client sees no list, and the plugin
+	// refuses.
+	{name: "IndexSignedBuiltinDecidesAsBefore", run: func(t *testing.T, c client) {
+		s := newSetting(t, e2e.RegistryOptions{})
+		key := e2e.GenerateKeyPair(t)
+		for _, form := range []struct {
+			name           string
+			sign           func(testing.TB, e2e.KeyPair, string)
+			signedIdentity string
+		}{
+			{"legacy", e2e.SignLegacy, "matchRepository"},
+			// A cosign v3 bundle's statement names the digest, not the repository.
+			{"bundle", e2e.SignBundle, "digestOnly"},
+		} {
+			img := e2e.PushIndex(t, s.addr+"/team/multi-"+form.name+":1")
+			form.sign(t, key, img.DigestRef())
+			instance := nativeInstance(t, img)
+
+			o := c.pull(t, s, s.policy(t, e2e.SigstoreSigned(key)), img.Ref, false)
+			switch {
+			case form.name == "legacy" && c.evaluatesList:
+				// The image proxy evaluates the list too and accepts when
+				// either level is accepted, as it does without the series.
+				o.wantAccepted(t, instance.Manifest)
+			default:
+				o.wantRefused(t, "A signature was required, but no signature exists")
+			}
+			policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, form.signedIdentity)))
+			c.pull(t, s, policy, img.Repository+"@"+instance.Digest, false).
+				wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
+		}
 	}},
 	{name: "Unsigned", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
 		key := e2e.GenerateKeyPair(t)
 		img := e2e.PushImage(t, s.addr+"/team/unsigned:1")
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(key, "matchRepository")))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 	}},
 	{name: "WrongIdentity", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
@@ -109,14 +150,14 @@ var cases = []testCase{
 		in := e2e.AttachGitLabKeyless(t, img)
 		wanted := "https://gitlab.com/group/other-project//.gitlab-ci.yml@refs/heads/main"
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.GitLabConfig(t, in, wanted)))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signature accepted: ",
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signature accepted: ",
 			"certificate subject "+e2e.GitLabSubject, "matches no identity")
 	}},
 	{name: "WrongKey", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
 		img, _, _ := s.signed(t, "keyed")
 		policy := s.policy(t, e2e.PluginRequirement("sigstore", e2e.KeyConfig(e2e.GenerateKeyPair(t), "matchRepository")))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signature accepted: ",
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signature accepted: ",
 			"signature 0: signature was not made by the configured key (sha256:")
 	}},
 	{name: "MovedTag", run: func(t *testing.T, c client) {
@@ -128,7 +169,7 @@ var cases = []testCase{
 		// Another image, then the tag moved to it, as a later push would.
 		moved := e2e.PushImage(t, s.addr+"/team/moved:2")
 		e2e.PutManifest(t, moved.Repository, "1", moved.MIMEType, moved.Manifest)
-		c.pull(t, s, policy, signed.Ref, false).wantRefused(t, pluginRejected, "no signatures: the image is not signed")
+		c.pull(t, s, policy, signed.Ref, false).wantRefused(t, c.pluginRejected(), "no signatures: the image is not signed")
 		// The old signature still holds, for the old digest only.
 		c.pull(t, s, policy, signed.DigestRef(), false).wantAccepted(t, signed.Manifest)
 	}},
@@ -164,6 +205,27 @@ var cases = []testCase{
 			"timed out after "+deadline.String(), "its process group was killed")
 		if took := time.Since(start); took > deadline+30*time.Second {
 			t.Errorf("refused after %s, want soon after the host's %s deadline", took, deadline)
+		}
+		e2e.WantDead(t, pids, 2) // the plugin's shell and its child
+	}},
+	// The caller's own deadline (skopeo --command-timeout: the context
+	// copy.Image gets) ends the plugin's run too, its whole process group,
+	// long before the host's 30 s.
+	{name: "HangingPluginCallersDeadline", callerDeadline: true, run: func(t *testing.T, c client) {
+		s := newSetting(t, e2e.RegistryOptions{})
+		img, _, sigstore := s.signed(t, "hang")
+		pids := filepath.Join(t.TempDir(), "pids")
+		e2e.FakePlugin(t, s.plugins, "hangs", e2e.HangingVerify(pids))
+		policy := s.policy(t, sigstore, e2e.PluginRequirement("hangs", `{}`))
+		// Long enough for the registry round trips before the plugin runs,
+		// on a loaded machine; far below the host's 30 s.
+		const deadline = 10 * time.Second
+		s.args = []string{c.deadlineFlag, deadline.String()}
+		start := time.Now()
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, `Policy plugin "hangs" failed: `,
+			"timed out at the caller's deadline", "its process group was killed")
+		if took := time.Since(start); took > deadline+15*time.Second {
+			t.Errorf("refused after %s, want soon after the caller's %s deadline", took, deadline)
 		}
 		e2e.WantDead(t, pids, 2) // the plugin's shell and its child
 	}},
@@ -209,7 +271,7 @@ var cases = []testCase{
 		img, key, _ := s.signed(t, "both")
 		other := e2e.GenerateKeyPair(t)
 		policy := s.policy(t, e2e.SigstoreSigned(key), e2e.PluginRequirement("sigstore", e2e.KeyConfig(other, "matchRepository")))
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, pluginRejected, "no signature accepted: ",
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.pluginRejected(), "no signature accepted: ",
 			"signature was not made by the configured key (sha256:")
 	}},
 	{name: "MixedScopePluginAcceptsBuiltinRejects", run: func(t *testing.T, c client) {
@@ -217,7 +279,7 @@ var cases = []testCase{
 		img, _, sigstore := s.signed(t, "both")
 		policy := s.policy(t, e2e.SigstoreSigned(e2e.GenerateKeyPair(t)), sigstore)
 		// containers/image's own wording for a sigstoreSigned rejection.
-		c.pull(t, s, policy, img.Ref, false).wantRefused(t, "cryptographic signature verification failed")
+		c.pull(t, s, policy, img.Ref, false).wantRefused(t, c.policyRefusal, "cryptographic signature verification failed")
 	}},
 	{name: "MixedScopeBothAccept", run: func(t *testing.T, c client) {
 		s := newSetting(t, e2e.RegistryOptions{})
@@ -236,6 +298,26 @@ var cases = []testCase{
 			s.addr + "/other": {e2e.PluginRequirement("nosuch", `{}`)},
 		})
 		c.pull(t, s, policy, img.Ref, false).wantAccepted(t, img.Manifest)
+	}},
+	// Nor does one that is installed: it never runs for this scope's images,
+	// with a config it accepts or one it would refuse.
+	{name: "PluginInAnotherScopeNeverRuns", run: func(t *testing.T, c client) {
+		s := newSetting(t, e2e.RegistryOptions{})
+		img, key, sigstore := s.signed(t, "app")
+		log := e2e.CountingPlugin(t, s.plugins, "counted", upstreamclients.PluginBinary(t))
+		for _, other := range []string{
+			e2e.PluginRequirement("counted", e2e.KeyConfig(key, "matchRepository")),
+			e2e.PluginRequirement("counted", `{"no such field": true}`),
+		} {
+			policy := e2e.WritePolicy(t, map[string][]string{
+				s.addr + "/team":  {sigstore},
+				s.addr + "/other": {other},
+			})
+			c.pull(t, s, policy, img.Ref, false).wantAccepted(t, img.Manifest)
+			if got := e2e.Invocations(t, log); len(got) != 0 {
+				t.Errorf("other scope %s: a pull from this scope ran its plugin for %q", other, got)
+			}
+		}
 	}},
 
 	// The signature budget (1000 entries, 64 MiB per request): referrers
@@ -259,6 +341,32 @@ var cases = []testCase{
 	}},
 }
 
+// wantBuiltinRefusesBundle: sigstoreSigned with the key that made the bundle
+// refuses the bundle-only image, in the patched client as in the client as
+// released (where there is one): built-in requirements cannot verify bundles.
+func wantBuiltinRefusesBundle(t *testing.T, c client, s *setting, key e2e.KeyPair, img e2e.Image) {
+	t.Helper()
+	policy := s.policy(t, e2e.SigstoreSigned(key))
+	const noSignature = "A signature was required, but no signature exists"
+	c.pull(t, s, policy, img.Ref, false).wantRefused(t, noSignature)
+	if c.hasPristine {
+		c.pull(t, s, policy, img.Ref, true).wantRefused(t, noSignature)
+	}
+}
+
+// nativeInstance is the instance of the list img a client on this machine
+// chooses.
+func nativeInstance(t *testing.T, img e2e.Image) e2e.Instance {
+	t.Helper()
+	for _, inst := range img.Instances {
+		if inst.Platform == e2e.NativePlatform() {
+			return inst
+		}
+	}
+	t.Fatalf("%s has no instance for %+v", img.Ref, e2e.NativePlatform())
+	return e2e.Instance{}
+}
+
 // runLayouts pulls every layout of issue 17's table (e2e.PushLayouts) under
 // the table's policy, by the reference the table names, and asserts the
 // table's verdict.
@@ -271,7 +379,7 @@ func runLayouts(t *testing.T, c client) {
 		t.Run(l.Name, func(t *testing.T) {
 			o := c.pull(t, s, policy, l.Ref, false)
 			if !l.Accept {
-				o.wantRefused(t, pluginRejected)
+				o.wantRefused(t, c.pluginRejected())
 				return
 			}
 			o.wantAccepted(t, layoutManifest(t, l))

@@ -27,6 +27,18 @@ type client struct {
 	// upstreamclients.Usage measures the pull (not the image proxy, which
 	// serves many).
 	measured bool
+	// deadlineFlag is the client's flag bounding the whole operation by a
+	// duration, the context containers/image gets; "" when it has none.
+	deadlineFlag string
+	// evaluatesList: for a list, the client evaluates the policy for the
+	// list itself too and accepts when either level is accepted (the image
+	// proxy); the others evaluate the instance they copy.
+	evaluatesList bool
+	// policyRefusal is what the client says before the policy's error when
+	// the policy refuses an image it copies: copy.Image's "Source image
+	// rejected: " (podman, skopeo copy); the proxy passes the error on as
+	// it is.
+	policyRefusal string
 }
 
 // outcome is a client's verdict on one image.
@@ -49,13 +61,17 @@ type outcome struct {
 	imageID string
 }
 
+// sourceRejected is how copy.Image words a refusal by the policy.
+const sourceRejected = "Source image rejected: "
+
 var (
-	podmanPull = client{name: "podman pull", measured: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome {
+	podmanPull = client{name: "podman pull", measured: true, policyRefusal: sourceRejected, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome {
 		t.Helper()
 		if pristine {
 			t.Fatal("podman has no build against containers/image as released")
 		}
-		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref, append(opts, s.env())...)
+		stdout, stderr, err := upstreamclients.PodmanPull(t, policy, s.registriesD, "docker://"+ref,
+			append(opts, s.env(), upstreamclients.Args(s.args...))...)
 		if err != nil {
 			return outcome{message: upstreamclients.Messages(stderr), stderr: stderr}
 		}
@@ -66,7 +82,7 @@ var (
 		return outcome{accepted: true, imageID: lines[len(lines)-1], stderr: stderr}
 	}}
 
-	skopeoCopy = client{name: "skopeo copy", hasPristine: true, measured: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome {
+	skopeoCopy = client{name: "skopeo copy", hasPristine: true, measured: true, deadlineFlag: "--command-timeout", policyRefusal: sourceRejected, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, opts ...upstreamclients.Option) outcome {
 		t.Helper()
 		run := upstreamclients.SkopeoCopy
 		if pristine {
@@ -75,7 +91,7 @@ var (
 		layout := filepath.Join(t.TempDir(), "oci")
 		// An OCI layout cannot store signatures.
 		_, stderr, err := run(t, policy, s.registriesD, "docker://"+ref, "oci:"+layout+":latest",
-			append(opts, s.env(), upstreamclients.Args("--remove-signatures"))...)
+			append(opts, s.env(), upstreamclients.Args(append([]string{"--remove-signatures"}, s.args...)...))...)
 		if err != nil {
 			wantNoLayout(t, layout)
 			return outcome{message: upstreamclients.Messages(stderr), stderr: stderr}
@@ -83,7 +99,7 @@ var (
 		return outcome{accepted: true, layoutManifest: copiedManifest(t, layout), stderr: stderr}
 	}}
 
-	imageProxy = client{name: "image proxy", hasPristine: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, _ ...upstreamclients.Option) outcome {
+	imageProxy = client{name: "image proxy", hasPristine: true, evaluatesList: true, pull: func(t *testing.T, s *setting, policy, ref string, pristine bool, _ ...upstreamclients.Option) outcome {
 		t.Helper()
 		bin := upstreamclients.Skopeo
 		if pristine {

@@ -15,6 +15,8 @@ type setting struct {
 	addr        string // 127.0.0.1:PORT
 	registriesD string
 	plugins     string
+	// args are more flags for the client's subcommand (pull, copy).
+	args []string
 }
 
 func newSetting(t *testing.T, opts e2e.RegistryOptions) *setting {

@@ -21,7 +21,7 @@ const module = "go.podman.io/image/v5"
 const buildTags = "containers_image_openpgp"
 
 // workDir holds what the tests build once and share: the patched tree, the
-// programs, the plugin. TestMain removes it.
+// program, the plugin. TestMain removes it.
 var workDir string
 
 func TestMain(m *testing.M) {
@@ -62,7 +62,7 @@ func (o *once) get(t testing.TB, build func() (string, error)) string {
 	return o.path
 }
 
-var patchedTree, patchedProgram, pristineProgram, sigstorePlugin once
+var patchedTree, patchedProgram, sigstorePlugin once
 
 // patchedModule is the patched module tree: $CPS_UPSTREAM_TREE, or a fresh
 // one from hack/upstream-apply.sh, which fails naming a patch that no longer
@@ -91,18 +91,9 @@ func patched(t testing.TB) program {
 	}))
 }
 
-// pristine is the e2e program built against the module as the proxy serves
-// it: containers/image as released.
-func pristine(t testing.TB) program {
-	t.Helper()
-	return program(pristineProgram.get(t, func() (string, error) {
-		return buildProgram(repoRoot(t), "pristine", "")
-	}))
-}
-
 // buildProgram builds upstream/containers-image/e2e from a copy of its module
 // (so that the checked-in go.mod stays as it is), with a replace directive
-// for the image module when tree is not empty.
+// for the image module pointing at tree.
 func buildProgram(root, name, tree string) (string, error) {
 	src := filepath.Join(root, "upstream", "containers-image", "e2e")
 	dir := filepath.Join(workDir, "src-"+name)
@@ -126,10 +117,8 @@ func buildProgram(root, name, tree string) (string, error) {
 		}
 	}
 	env := append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0", "GOFLAGS=-tags="+buildTags)
-	if tree != "" {
-		if err := command(dir, env, "go", "mod", "edit", "-replace", module+"="+tree); err != nil {
-			return "", err
-		}
+	if err := command(dir, env, "go", "mod", "edit", "-replace", module+"="+tree); err != nil {
+		return "", err
 	}
 	bin := filepath.Join(workDir, "upstream-e2e-"+name)
 	return bin, command(dir, env, "go", "build", "-o", bin, ".")

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/signature"
+	"go.podman.io/image/v5/types"
 )
 
 // policyList is a repeatable -policy flag.
@@ -58,7 +62,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Var(&policies, "policy", "policy.json `FILE` (repeat)")
 	rounds := fs.Int("rounds", 15, "rounds")
 	warmup := fs.Int("warmup", 2, "rounds run first and not reported (connections, page cache)")
-	cmd, err := cfg.open(ctx, fs, args, 1)
+	cmd, err := cfg.open(fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -66,7 +70,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(policies) == 0 || *rounds < 1 || *warmup < 0 {
 		return usageError("bench wants -policy at least once, -rounds >= 1 and -warmup >= 0")
 	}
-	ctx, sys, src := cmd.ctx, cmd.sys, cmd.images[0]
+	sys, src := cmd.sys, cmd.images[0]
 	work, err := os.MkdirTemp("", "upstream-e2e-bench-")
 	if err != nil {
 		return err
@@ -119,4 +123,13 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// copyImage is skopeo copy's call of copy.Image.
+func copyImage(ctx context.Context, pc *signature.PolicyContext, sys *types.SystemContext, src, dest types.ImageReference, removeSignatures bool) ([]byte, error) {
+	return copy.Image(ctx, pc, dest, src, &copy.Options{
+		SourceCtx:        sys,
+		DestinationCtx:   sys,
+		RemoveSignatures: removeSignatures,
+	})
 }

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/transports"
 	"go.podman.io/image/v5/types"
 
-	// The two transports the commands take, registered with transports.
+	// The two transports bench takes, registered with transports.
 	_ "go.podman.io/image/v5/docker"
 	_ "go.podman.io/image/v5/oci/layout"
 )
@@ -26,7 +24,6 @@ type hostConfig struct {
 	registriesConfDir string // registries.conf.d
 	authFile          string
 	blobInfoCache     string
-	timeout           time.Duration // the caller's deadline; zero: none
 }
 
 func (c *hostConfig) register(fs *flag.FlagSet) {
@@ -35,17 +32,6 @@ func (c *hostConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.registriesConfDir, "registries-conf-dir", "", "registries.conf.d `DIR`")
 	fs.StringVar(&c.authFile, "authfile", "", "auth.json `FILE`")
 	fs.StringVar(&c.blobInfoCache, "blob-info-cache", "", "blob info cache `DIR` (default: a temporary directory)")
-	fs.DurationVar(&c.timeout, "timeout", 0, "the caller's deadline for opening, evaluating and copying the image (NewPolicyContext takes no context)")
-}
-
-// withDeadline bounds ctx by -timeout, as a host with its own deadline (a
-// cancelled pull, bootc's proxy closing) bounds containers/image: every plugin
-// run ends when ctx does.
-func (c *hostConfig) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.timeout > 0 {
-		return context.WithTimeout(ctx, c.timeout)
-	}
-	return context.WithCancel(ctx)
 }
 
 // systemContext is what skopeo builds from its flags. It leaves
@@ -70,18 +56,17 @@ func (c *hostConfig) systemContext() (sys *types.SystemContext, cleanup func(), 
 	}, cleanup, nil
 }
 
-// session is a parsed command line, ready to run: its image operands, the
-// SystemContext, and the context bounded by -timeout. close releases them.
+// session is a parsed command line, ready to run: its image operands and
+// the SystemContext; close releases them.
 type session struct {
 	images []types.ImageReference
 	sys    *types.SystemContext
-	ctx    context.Context
 	close  func()
 }
 
 // open parses args, which must hold n image names after the flags of fs
-// (hostConfig's registered on it), and prepares what every command needs.
-func (c *hostConfig) open(ctx context.Context, fs *flag.FlagSet, args []string, n int) (*session, error) {
+// (hostConfig's registered on it), and prepares what bench needs.
+func (c *hostConfig) open(fs *flag.FlagSet, args []string, n int) (*session, error) {
 	operands, err := parseFlags(fs, args, n)
 	if err != nil {
 		return nil, err
@@ -99,9 +84,7 @@ func (c *hostConfig) open(ctx context.Context, fs *flag.FlagSet, args []string, 
 		return nil, err
 	}
 	s.sys = sys
-	ctx, cancel := c.withDeadline(ctx)
-	s.ctx = ctx
-	s.close = func() { cancel(); cleanup() }
+	s.close = cleanup
 	return s, nil
 }
 
