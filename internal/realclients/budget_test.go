@@ -63,20 +63,20 @@ func bigReferrersDoNotCrowdOutAValidSignature(t *testing.T, c client) {
 	if plugin == 0 || plugin > tree {
 		t.Errorf("the plugin's peak RSS %d MiB: want one measured verify, within the tree's %d MiB", plugin, tree)
 	}
-	leftOut := "Sigstore bundle referrers of " + img.Digest + " past the first 1000, and "
+	leftOut := "Sigstore bundle referrers of " + img.Digest + " past a full signature budget, and "
 	line := logLine(o.stderr, leftOut)
 	if line == "" {
 		t.Fatalf("the client did not log the bundles it left out (%q):\n%s", leftOut, o.stderr)
 	}
 	var tooMany, tooLarge int
 	_, rest, _ := strings.Cut(line, "Leaving out ")
-	if _, err := fmt.Sscanf(rest, "%d Sigstore bundle referrers of "+img.Digest+" past the first 1000, and %d that do not fit", &tooMany, &tooLarge); err != nil {
+	if _, err := fmt.Sscanf(rest, "%d Sigstore bundle referrers of "+img.Digest+" past a full signature budget, and %d that do not fit", &tooMany, &tooLarge); err != nil {
 		t.Fatalf("log line %q: %v", line, err)
 	}
 	// 64 MiB hold 15 of them beside the valid one: 85 left out, none for
 	// their number.
 	if tooMany != 0 || tooLarge != 85 {
-		t.Errorf("left out %d past 1000 and %d too large, want 0 and 85: %s", tooMany, tooLarge, line)
+		t.Errorf("left out %d past a full budget and %d too large, want 0 and 85: %s", tooMany, tooLarge, line)
 	}
 }
 
