@@ -16,8 +16,8 @@ import (
 
 // maxTreeRSSMiB bounds the peak RSS of a client's pull as wait4 reports it:
 // the larger of the client's own and its plugin's. Measured: 49 MiB with the
-// valid bundle alone; 395-462 MiB once the bundles read fill the 64 MiB
-// budget (20, 100 or 300 referrers of 4 MiB alike), the client's own (the
+// valid bundle alone; 304-338 MiB (395-462 in earlier runs) once the
+// bundles read fill the 64 MiB budget (20, 100 or 300 referrers of 4 MiB alike), the client's own (the
 // plugin's, measured apart, is 198 MiB), its copies of the bundles it read
 // and of the request it encodes. Reading all 100 would hold their 400 MiB
 // before encoding any.
