@@ -218,12 +218,19 @@ var IndexPlatforms = []Platform{
 // pushes it, index and instances, with skopeo to ref.
 func PushIndex(t testing.TB, ref string) Image {
 	t.Helper()
+	return pushOCIIndex(t, ref, IndexPlatforms)
+}
+
+// pushOCIIndex pushes an OCI index of one image per platform, in that order,
+// with skopeo to ref.
+func pushOCIIndex(t testing.TB, ref string, platforms []Platform) Image {
+	t.Helper()
 	repo, _ := splitTag(t, ref)
 	l := newOCILayout(t)
 	var instances []Instance
 	var descs []descriptor
-	for _, p := range IndexPlatforms {
-		desc, manifest := l.image("image "+ref+" for "+p.OS+"/"+p.Architecture+"\n", p)
+	for _, p := range platforms {
+		desc, manifest := l.image("image "+ref+" for "+platformString(p)+"\n", p)
 		desc.Platform = &p
 		descs = append(descs, desc)
 		instances = append(instances, Instance{Platform: p, Digest: desc.Digest, Manifest: manifest})

@@ -373,23 +373,7 @@ func pushSingle(t testing.TB, ref string, p Platform) Image {
 // pushMultiArch pushes an OCI index of layoutPlatforms to ref.
 func pushMultiArch(t testing.TB, ref string) Image {
 	t.Helper()
-	repo, _ := splitTag(t, ref)
-	l := newOCILayout(t)
-	var instances []Instance
-	var descs []descriptor
-	for _, p := range layoutPlatforms() {
-		desc, manifest := l.image("image "+ref+" for "+platformString(p)+"\n", p)
-		desc.Platform = &p
-		descs = append(descs, desc)
-		instances = append(instances, Instance{Platform: p, Digest: desc.Digest, Manifest: manifest})
-	}
-	desc, index := l.jsonBlob(MediaTypeOCIIndex, map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     MediaTypeOCIIndex,
-		"manifests":     descs,
-	})
-	push(t, l.tag(desc), ref)
-	return Image{Ref: ref, Repository: repo, Digest: desc.Digest, Manifest: index, MIMEType: MediaTypeOCIIndex, Instances: instances}
+	return pushOCIIndex(t, ref, layoutPlatforms())
 }
 
 func platformString(p Platform) string {
