@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +18,7 @@ import (
 const (
 	mib = 1 << 20
 	// maxCheckHeapMiB bounds check's own Go heap in use, measured in-process
-	// (heapPeak); maxTreeRSSMiB the peak RSS of a check process and the
+	// (e2e.HeapPeak); maxTreeRSSMiB the peak RSS of a check process and the
 	// plugin it runs, which wait4 reports as one: the plugin, which holds
 	// the request it is sent (up to 64 MiB) and its decoded copy, is the
 	// larger of the two.
@@ -57,37 +55,6 @@ func (env *checkEnv) childCheck(t *testing.T, policyPath, image string) (checkRe
 	t.Logf("check: exit %d after %s, peak RSS %d MiB; %d signatures reported, %d left out\nstderr:\n%s",
 		r.status, time.Since(start).Round(time.Millisecond), rss, found, leftOut, r.stderr)
 	return r, rss
-}
-
-// heapPeak runs f while sampling the Go heap in use (runtime.ReadMemStats)
-// and returns how far above its level before f it went.
-func heapPeak(t *testing.T, f func()) uint64 {
-	t.Helper()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base := m.HeapInuse
-	var peak atomic.Uint64
-	done, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(done)
-	<-sampled
-	return max(peak.Load(), base) - base
 }
 
 func asExitError(err error, target **exec.ExitError) bool {
@@ -184,7 +151,7 @@ func TestCheckAcceptsAValidAttachmentAfter40BigOnes(t *testing.T) {
 	wantAcceptedWithin(t, r, rss)
 	// check's own heap, in this process (the plugin runs apart).
 	var inProcess checkResult
-	peak := heapPeak(t, func() { inProcess = env.check(t, policy, img.Ref, "json") })
+	peak := e2e.HeapPeak(t, func() { inProcess = env.check(t, policy, img.Ref, "json") })
 	t.Logf("check in-process: heap in use peaked %d MiB above its start", peak/mib)
 	if inProcess.status != ExitOK || peak > maxCheckHeapMiB*mib {
 		t.Errorf("in-process check: exit %d, heap peak +%d MiB; want 0 and at most %d MiB", inProcess.status, peak/mib, maxCheckHeapMiB)

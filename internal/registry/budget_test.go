@@ -8,52 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/policy-plugins/sigstore/internal/e2e"
 	"github.com/policy-plugins/sigstore/internal/registry"
 	"github.com/policy-plugins/sigstore/protocol"
 )
-
-// heapPeak runs f while sampling the Go heap, and returns how far above
-// its level before f the heap in use went (runtime.ReadMemStats).
-func heapPeak(t *testing.T, f func()) uint64 {
-	t.Helper()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base := m.HeapInuse
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(done)
-	<-sampled
-	if p := peak.Load(); p > base {
-		return p - base
-	}
-	return 0
-}
 
 const mib = 1 << 20
 
@@ -91,7 +54,7 @@ func TestAttachmentsPastTheBudgetAreLeftOutUnread(t *testing.T) {
 
 	var sigs *registry.Signatures
 	var err error
-	peak := heapPeak(t, func() { sigs, err = img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0)) })
+	peak := e2e.HeapPeak(t, func() { sigs, err = img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0)) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +154,7 @@ func TestAValidBundleAmongAHundredBigReferrersIsKept(t *testing.T) {
 	img := open(t, h.addr+"/team/app:1.4", hostileOptions(t))
 	var sigs *registry.Signatures
 	var err error
-	peak := heapPeak(t, func() { sigs, err = img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0)) })
+	peak := e2e.HeapPeak(t, func() { sigs, err = img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0)) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +220,7 @@ func TestHugeReferrersIndexIsLeftOutUnread(t *testing.T) {
 			img := open(t, h.addr+"/team/app:1.4", hostileOptions(t))
 			var sigs *registry.Signatures
 			var err error
-			peak := heapPeak(t, func() { sigs, err = img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0)) })
+			peak := e2e.HeapPeak(t, func() { sigs, err = img.Signatures(t.Context(), d, protocol.NewSignatureBudget(0)) })
 			// Left out, not an error: the attachment next to it still counts.
 			if err != nil || !sigs.ReferrersIndexLeftOut || len(sigs.Attachments) != 1 {
 				t.Fatalf("Signatures = %+v, %v; want the index left out and the attachment read", sigs, err)
@@ -287,7 +250,7 @@ func TestHugeManifestIsRefusedUnread(t *testing.T) {
 		streamIndex(w, 99*mib)
 	})
 	var err error
-	peak := heapPeak(t, func() {
+	peak := e2e.HeapPeak(t, func() {
 		var img *registry.Image
 		img, err = registry.Open(t.Context(), h.addr+"/team/app:1.4", hostileOptions(t))
 		if err == nil {
