@@ -29,7 +29,7 @@ func SkipIfShort(t testing.TB) {
 
 // toolVersions maps a tool name to its pinned version from hack/tools.env.
 var toolVersions = sync.OnceValues(func() (map[string]string, error) {
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +52,9 @@ var toolVersions = sync.OnceValues(func() (map[string]string, error) {
 	return versions, nil
 })
 
-// moduleRoot finds the directory holding go.mod, from the working directory
+// ModuleRoot finds the directory holding go.mod, from the working directory
 // (a package directory under `go test`) upwards.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

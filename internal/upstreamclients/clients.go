@@ -3,7 +3,6 @@ package upstreamclients
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/policy-plugins/sigstore/internal/e2e"
 )
 
 // The clients hack/upstream-clients.sh builds, by their file names.
@@ -37,24 +38,8 @@ const BuildHint = "run `make upstream-clients` (hack/upstream-clients.sh) to bui
 // test instead of the whole test binary.
 const DefaultTimeout = 5 * time.Minute
 
-// moduleRoot finds the directory holding go.mod, from the working directory
-// (a package directory under `go test`) upwards.
-var moduleRoot = sync.OnceValues(func() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-})
+// moduleRoot is e2e.ModuleRoot, asked once per test binary.
+var moduleRoot = sync.OnceValues(e2e.ModuleRoot)
 
 // Dir is where make upstream-clients puts the binaries: $UPSTREAM_CLIENTS_OUT,
 // or bin/upstream/ of this repository.
